@@ -1,0 +1,1 @@
+"""Fusion methods: one file per method, each registered with @register_method."""

@@ -1,0 +1,177 @@
+"""Command line: ``python -m benchmark ...``. Parses arguments and calls the library; no logic."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from benchmark.errors import BenchmarkError, unknown_name
+
+log = logging.getLogger("benchmark")
+
+LIST_KINDS = ("tasks", "methods", "suites")
+
+
+def _table(rows: list[dict[str, object]], columns: Sequence[str]) -> str:
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) if rows else len(c) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines.append("  ".join("-" * widths[c] for c in columns))
+    for r in rows:
+        lines.append("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.what not in LIST_KINDS:
+        raise unknown_name("list kind", args.what, LIST_KINDS)
+    if args.what == "tasks":
+        from benchmark.inspect_tasks import task_rows
+
+        print(_table(task_rows(), ["name", "kind", "classes", "train", "validation", "test", "source", "status"]))
+    elif args.what == "methods":
+        from benchmark.method import method_rows
+
+        print(_table(method_rows(), ["name", "needs_source", "hyperparameters", "summary"]))
+    else:
+        from benchmark.suites import suite_rows
+
+        print(_table(suite_rows(), ["name", "tasks", "pairs", "methods", "seeds", "budget", "protocol"]))
+    return 0
+
+
+def cmd_tasks_show(args: argparse.Namespace) -> int:
+    from benchmark.inspect_tasks import show_task
+
+    print(show_task(args.name, n_examples=args.examples))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.harness import RunFilters, run_suite
+
+    filters = RunFilters(
+        tasks=_split(args.tasks),
+        methods=_split(args.methods),
+        seeds=[int(s) for s in _split(args.seeds)] if args.seeds else None,
+        hyperparameters=args.hp or [],
+    )
+    summary = run_suite(
+        suite_name=args.suite,
+        results_dir=args.results,
+        filters=filters,
+        device=args.device,
+        alpha=args.alpha,
+        correction=args.correction,
+    )
+    print(summary.line())
+    return 0 if summary.n_failed == 0 else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from benchmark.validate import validate_method_file
+
+    report = validate_method_file(args.path, device=args.device)
+    print(report)
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from benchmark.leaderboard import build_leaderboards
+
+    written = build_leaderboards(args.results, alpha=args.alpha, correction=args.correction)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from benchmark.report import build_report
+
+    for path in build_report(args.results):
+        print(path)
+    return 0
+
+
+def _split(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _add_stats_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument(
+        "--correction", choices=["holm", "bh", "none"], default="holm",
+        help="multiple-comparison adjustment of p-values (default holm)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmark",
+        description="Task-fusion benchmark: does knowledge from a source task help or hurt a target task?",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list tasks, methods or suites")
+    p.add_argument("what", help="tasks | methods | suites")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("tasks", help="inspect a task")
+    tsub = p.add_subparsers(dest="tasks_command", required=True)
+    ps = tsub.add_parser("show", help="splits, sizes, label distribution and examples of a task")
+    ps.add_argument("name")
+    ps.add_argument("--examples", type=int, default=3, help="examples to print (default 3)")
+    ps.set_defaults(func=cmd_tasks_show)
+
+    p = sub.add_parser("run", help="run a suite: every method on every transfer pair and seed")
+    p.add_argument("--all", action="store_true", help="run the whole suite (the default when no filter is given)")
+    p.add_argument("--suite", default="default", help="suite name (default: default); see 'list suites'")
+    p.add_argument("--tasks", help="comma-separated target tasks to run (default: all in the suite)")
+    p.add_argument("--methods", help="comma-separated methods (default: all registered)")
+    p.add_argument("--seeds", help="comma-separated seeds (default: the suite's)")
+    p.add_argument("--hp", action="append", metavar="METHOD.NAME=VALUE", help="override a hyperparameter")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    _add_stats_options(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check a submitted method file")
+    p.add_argument("path")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("leaderboard", help="rebuild leaderboards from results/runs")
+    p.add_argument("--results", default="results")
+    _add_stats_options(p)
+    p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("report", help="write results/report/index.md and index.html")
+    p.add_argument("--results", default="results")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # Quiet noisy libraries; our own diagnostics go through the "benchmark" logger.
+    for name in ("datasets", "transformers", "urllib3", "filelock", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return int(args.func(args))
+    except BenchmarkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
