@@ -1,0 +1,67 @@
+"""``distill``: cross-task representation distillation from the frozen source-tuned teacher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.method import FitContext, Method, register_method
+from benchmark.training import Classifier, fit, new_head, pooled_features
+
+
+def representation_distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
+                                     temperature: float) -> torch.Tensor:
+    """Feature + relational distillation between ``(B, D)`` student and teacher features.
+
+    * feature term (FitNets, Romero et al. 2015): mean squared distance between the
+      L2-normalised features, ``||s/|s| - t/|t|||^2`` (0 when they point the same way);
+    * relational term (Park et al. 2019, RKD; Tung & Mori 2019): KL divergence between the
+      teacher's and the student's softmax over in-batch cosine similarities at
+      ``temperature``, scaled by ``temperature**2`` as in Hinton et al. (2015).
+    Label spaces never meet, so the teacher may come from any source task.
+    """
+    s = F.normalize(student, dim=1)
+    t = F.normalize(teacher, dim=1)
+    feature = (s - t).pow(2).sum(1).mean()
+    if len(s) < 3:
+        return feature
+    off_diagonal = ~torch.eye(len(s), dtype=torch.bool, device=s.device)
+    sim_s = (s @ s.T / temperature)[off_diagonal].view(len(s), -1)
+    sim_t = (t @ t.T / temperature)[off_diagonal].view(len(s), -1)
+    relational = F.kl_div(F.log_softmax(sim_s, 1), F.log_softmax(sim_t, 1), log_target=True,
+                          reduction="batchmean")
+    return feature + temperature**2 * relational
+
+
+@register_method("distill")
+@dataclass
+class Distill(Method):
+    """Train the pretrained backbone on the target with cross-entropy plus a
+    representation-distillation loss toward the frozen source-tuned teacher.
+
+    Loss = CE + ``weight`` * (feature + relational distillation), see
+    :func:`representation_distillation_loss`. Hinton, Vinyals & Dean (2015), "Distilling the
+    Knowledge in a Neural Network"; Romero et al. (2015), "FitNets"; Park et al. (2019),
+    "Relational Knowledge Distillation". The teacher's features on the target examples are
+    computed once (its stem is the student's frozen stem).
+    """
+
+    needs_source: ClassVar[bool] = True
+    weight: float = 1.0
+    temperature: float = 0.5
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        assert ctx.source is not None
+        teacher = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config, ctx.device).to(ctx.device)
+        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+
+        def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            return self.weight * representation_distillation_loss(features, teacher[idx], self.temperature)
+
+        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
+                     extra_loss=extra, device=ctx.device, desc="distill")
+        ctx.examples_processed += len(ctx.train) + result.examples_processed
+        return model

@@ -1,0 +1,54 @@
+"""``hybrid``: source-initialised fine-tuning regularised toward the frozen source model."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.method import FitContext, Method, register_method
+from benchmark.training import Classifier, fit, new_head, pooled_features
+
+
+@register_method("hybrid")
+@dataclass
+class Hybrid(Method):
+    """Initialise from the source-tuned trunk (as ``finetune``) and, while training on the
+    target, keep close to the frozen source model.
+
+    Loss = CE + ``weight`` * ||f(x)/|f(x)| - f_src(x)/|f_src(x)|||^2 (feature-map
+    regularisation toward the source model: DELTA, Li et al. 2019, "DELTA: Deep Learning
+    Transfer using Feature Map with Attention"; the same idea as Learning without
+    Forgetting, Li & Hoiem 2016) + ``l2sp`` * ||w - w_src||^2 (L2-SP, Li, Grandvalet &
+    Davoine 2018, "Explicit Inductive Bias for Transfer Learning with Convolutional
+    Networks").
+    """
+
+    needs_source: ClassVar[bool] = True
+    weight: float = 1.0
+    l2sp: float = 0.01
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        assert ctx.source is not None
+        source_features = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config, ctx.device).to(ctx.device)
+        trunk = copy.deepcopy(ctx.source.trunk)
+        trunk.requires_grad_(True)
+        anchors = [p.detach().clone() for p in trunk.parameters()]
+        model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+
+        def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+            s = F.normalize(features, dim=1)
+            t = F.normalize(source_features[idx], dim=1)
+            loss = self.weight * (s - t).pow(2).sum(1).mean()
+            if self.l2sp:
+                drift = sum((p - a).pow(2).sum() for p, a in zip(trunk.parameters(), anchors, strict=True))
+                loss = loss + self.l2sp * drift
+            return loss
+
+        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
+                     extra_loss=extra, device=ctx.device, desc="hybrid")
+        ctx.examples_processed += len(ctx.train) + result.examples_processed
+        return model

@@ -1,0 +1,48 @@
+"""``linear_probe``: a linear classifier on the frozen pretrained backbone's features."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from benchmark.backbones import States
+from benchmark.method import FitContext, Method, register_method
+from benchmark.training import Classifier, LabeledStates, fit, freeze, new_head, pooled_features
+
+
+class _Features(nn.Module):
+    """Identity trunk over precomputed pooled features: ``{"x": (B, D)} -> (B, D)``."""
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return batch["x"].float()
+
+
+@register_method("linear_probe")
+@dataclass
+class LinearProbe(Method):
+    """Frozen backbone, trained linear head (the linear evaluation protocol).
+
+    Kornblith, Shlens & Le (2019), "Do Better ImageNet Models Transfer Better?", CVPR.
+    Pooled features are computed once; the head trains with AdamW and early stopping on
+    the target's validation accuracy.
+    """
+
+    lr: float = 3e-3
+    epochs: int = 60
+    patience: int = 8
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        trunk = freeze(ctx.make_trunk())
+        train = LabeledStates(States.dense(pooled_features(trunk, ctx.train.states, ctx.config, ctx.device)),
+                              ctx.train.labels, ctx.train.ids)
+        val = LabeledStates(States.dense(pooled_features(trunk, ctx.validation.states, ctx.config, ctx.device)),
+                            ctx.validation.labels, ctx.validation.ids)
+        probe = Classifier(_Features(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        config = dataclasses.replace(ctx.config, head_lr=self.lr, patience=self.patience, bf16=False)
+        result = fit(probe, train, val, config, ctx.generator, device=ctx.device,
+                     max_epochs=self.epochs, desc="linear_probe")
+        ctx.examples_processed += len(train) + len(val) + result.examples_processed
+        return Classifier(trunk, probe.head)

@@ -1,0 +1,220 @@
+"""The one training loop every method shares, so every method gets the same protocol.
+
+Early stopping on the target's validation accuracy (best epoch kept) is the protocol's
+hyperparameter search: every method gets the same epochs, batch size, learning rates and
+budget, and none can tune on test data because the loop never sees it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from benchmark.backbones import States
+
+log = logging.getLogger(__name__)
+
+
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of a protocol (the same for every method)."""
+
+    max_epochs: int = 3
+    patience: int = 1
+    batch_size: int = 32
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    eval_batch_size: int = 256
+    bf16: bool = True
+
+
+@dataclass
+class LabeledStates:
+    """Stem states of a split with their labels ``(N,)`` and stable ids."""
+
+    states: States
+    labels: torch.Tensor
+    ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+class Classifier(nn.Module):
+    """What every method returns: a trunk ``batch -> (B, D)`` and a linear head ``(B, D) -> (B, C)``."""
+
+    def __init__(self, trunk: nn.Module, head: nn.Linear):
+        super().__init__()
+        self.trunk = trunk
+        self.head = head
+
+    def features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.trunk(batch)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.head(self.trunk(batch))
+
+
+def new_head(in_dim: int, num_labels: int, generator: torch.Generator) -> nn.Linear:
+    """A linear head initialised like ``nn.Linear`` but from an explicit generator."""
+    head = nn.Linear(in_dim, num_labels)
+    bound = 1.0 / math.sqrt(in_dim)
+    with torch.no_grad():
+        nn.init.uniform_(head.weight, -bound, bound, generator=generator)
+        nn.init.uniform_(head.bias, -bound, bound, generator=generator)
+    return head
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Evaluation mode, no gradients; returns the module."""
+    module.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
+def _autocast(device: str, enabled: bool) -> torch.autocast:
+    return torch.autocast("cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
+def _to(batch: dict[str, torch.Tensor], device: str) -> dict[str, torch.Tensor]:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, states: States, config: TrainConfig, device: str = "cpu") -> torch.Tensor:
+    """Logits ``(N, C)`` in float32, in the order of ``states``."""
+    model.eval()
+    out: torch.Tensor | None = None
+    for idx in states.batches(config.eval_batch_size):
+        with _autocast(device, config.bf16):
+            logits = model(_to(states.batch(idx), device)).float().cpu()
+        if out is None:
+            out = torch.empty((len(states), logits.shape[1]))
+        out[idx] = logits
+    assert out is not None
+    return out
+
+
+@torch.no_grad()
+def pooled_features(trunk: nn.Module, states: States, config: TrainConfig, device: str = "cpu") -> torch.Tensor:
+    """Trunk outputs ``(N, D)`` in float32 (e.g. a frozen teacher's features)."""
+    trunk.eval()
+    out: torch.Tensor | None = None
+    for idx in states.batches(config.eval_batch_size):
+        with _autocast(device, config.bf16):
+            feats = trunk(_to(states.batch(idx), device)).float().cpu()
+        if out is None:
+            out = torch.empty((len(states), feats.shape[1]))
+        out[idx] = feats
+    assert out is not None
+    return out
+
+
+def accuracy_of(model: nn.Module, data: LabeledStates, config: TrainConfig, device: str) -> float:
+    return float((predict_logits(model, data.states, config, device).argmax(1) == data.labels).float().mean())
+
+
+def bucketed_order(states: States, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Shuffled batches of similar-length examples (less padding), order drawn from ``generator``."""
+    perm = torch.randperm(len(states), generator=generator)
+    if states.lengths is None:
+        return list(perm.split(batch_size))
+    chunk = batch_size * 8
+    batches: list[torch.Tensor] = []
+    for start in range(0, len(perm), chunk):
+        part = perm[start : start + chunk]
+        part = part[torch.argsort(states.lengths[part], stable=True)]
+        batches.extend(part.split(batch_size))
+    order = torch.randperm(len(batches), generator=generator)
+    return [batches[i] for i in order.tolist()]
+
+
+#: Extra loss term: (features (B, D), logits (B, C), example indices (B,)) -> scalar.
+ExtraLoss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class TrainResult:
+    """What a training run measured: validation accuracy per epoch and work done."""
+
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    examples_processed: int = 0
+    losses: list[float] = field(default_factory=list)
+
+
+def fit(
+    model: Classifier,
+    train: LabeledStates,
+    validation: LabeledStates,
+    config: TrainConfig,
+    generator: torch.Generator,
+    *,
+    extra_loss: ExtraLoss | None = None,
+    device: str = "cpu",
+    max_epochs: int | None = None,
+    lr: float | None = None,
+    desc: str = "train",
+) -> TrainResult:
+    """Train ``model`` in place with AdamW and early stopping on validation accuracy.
+
+    Parameters with ``requires_grad=False`` stay frozen. The best epoch's weights (highest
+    validation accuracy, earliest on ties) are restored at the end.
+    """
+    model.to(device)
+    head_params = [p for p in model.head.parameters() if p.requires_grad]
+    trunk_params = [p for p in model.trunk.parameters() if p.requires_grad]
+    groups = [{"params": head_params, "lr": config.head_lr}]
+    if trunk_params:
+        groups.append({"params": trunk_params, "lr": lr if lr is not None else config.lr})
+    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+    result = TrainResult()
+    best_acc, best_state, stale = -1.0, copy.deepcopy(model.state_dict()), 0
+    epochs = max_epochs if max_epochs is not None else config.max_epochs
+    bar = tqdm(range(epochs), desc=desc, leave=False, unit="epoch")
+    for epoch in bar:
+        model.train()
+        total = 0.0
+        for idx in bucketed_order(train.states, config.batch_size, generator):
+            batch = _to(train.states.batch(idx), device)
+            with _autocast(device, config.bf16):
+                feats = model.features(batch)
+                logits = model.head(feats)
+            loss = F.cross_entropy(logits.float(), train.labels[idx].to(device))
+            if extra_loss is not None:
+                loss = loss + extra_loss(feats.float(), logits.float(), idx)
+            if not torch.isfinite(loss):
+                raise DivergedError(f"non-finite loss ({loss.item()}) at epoch {epoch}; lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(idx)
+            result.examples_processed += len(idx)
+        result.losses.append(total / len(train))
+        acc = accuracy_of(model, validation, config, device)
+        result.examples_processed += len(validation)
+        result.val_accuracy.append(acc)
+        bar.set_postfix(loss=f"{result.losses[-1]:.3f}", val_acc=f"{acc:.3f}")
+        if acc > best_acc:
+            best_acc, best_state, stale, result.best_epoch = acc, copy.deepcopy(model.state_dict()), 0, epoch
+        else:
+            stale += 1
+            if stale > config.patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return result
