@@ -1,0 +1,99 @@
+"""Statistics layer of ``benchmark``: pure functions on numpy arrays (numpy + scipy only).
+
+No files, no logging, no global random state: every random procedure takes an explicit
+``rng: numpy.random.Generator``, so the same seed gives the same numbers.
+
+Shapes: S seeds, N test examples, P transfer pairs. Per-example correctness arrays are
+bool / 0-1 shaped (S, N), column i the same test example for every seed.
+
+- per run: :func:`accuracy`, :func:`macro_f1`, :func:`accuracies_from_correct`
+- gain: :func:`transfer_gain`, :func:`relative_gain`, :func:`negative_transfer_gap`
+- significance of a gain: :func:`hierarchical_bootstrap` (CI and p-value),
+  :func:`sign_flip_test`, :func:`mcnemar_exact` / :func:`mcnemar_per_seed`,
+  :func:`wilcoxon_seeds`
+- multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``)
+- verdicts: :func:`verdict`, :func:`verdicts`, :func:`win_tie_loss`,
+  :func:`negative_transfer_rate`
+- aggregates (rliable): :func:`iqm`, :func:`pooled_mean`, :func:`mean_of_means`,
+  :func:`stratified_bootstrap_ci`, :func:`probability_of_improvement`, :func:`mean_rank`
+
+Bad input raises ``ValueError`` with one line naming the argument and the problem; a
+``rng`` that is not a ``numpy.random.Generator`` raises ``TypeError``.
+"""
+
+from benchmark.stats.aggregate import (
+    NAN_POLICIES,
+    iqm,
+    mean_of_means,
+    mean_rank,
+    pooled_mean,
+    probability_of_improvement,
+    stratified_bootstrap_ci,
+)
+from benchmark.stats.metrics import (
+    INCONCLUSIVE,
+    NEGATIVE,
+    POSITIVE,
+    VERDICT_NAMES,
+    accuracies_from_correct,
+    accuracy,
+    macro_f1,
+    negative_transfer_gap,
+    negative_transfer_rate,
+    relative_gain,
+    transfer_gain,
+    verdict,
+    verdicts,
+    win_tie_loss,
+)
+from benchmark.stats.multiple import CORRECTIONS, adjust_pvalues
+from benchmark.stats.paired import (
+    MIN_SEEDS_WILCOXON,
+    BootstrapResult,
+    McNemarResult,
+    PermutationResult,
+    WilcoxonResult,
+    hierarchical_bootstrap,
+    mcnemar_exact,
+    mcnemar_per_seed,
+    paired_example_differences,
+    sign_flip_test,
+    wilcoxon_seeds,
+)
+
+__all__ = [
+    "CORRECTIONS",
+    "INCONCLUSIVE",
+    "MIN_SEEDS_WILCOXON",
+    "NAN_POLICIES",
+    "NEGATIVE",
+    "POSITIVE",
+    "VERDICT_NAMES",
+    "BootstrapResult",
+    "McNemarResult",
+    "PermutationResult",
+    "WilcoxonResult",
+    "accuracies_from_correct",
+    "accuracy",
+    "adjust_pvalues",
+    "hierarchical_bootstrap",
+    "iqm",
+    "macro_f1",
+    "mcnemar_exact",
+    "mcnemar_per_seed",
+    "mean_of_means",
+    "mean_rank",
+    "negative_transfer_gap",
+    "negative_transfer_rate",
+    "paired_example_differences",
+    "pooled_mean",
+    "probability_of_improvement",
+    "relative_gain",
+    "sign_flip_test",
+    "stratified_bootstrap_ci",
+    "transfer_gain",
+    "verdict",
+    "verdicts",
+    "wilcoxon_seeds",
+    "win_tie_loss",
+]
