@@ -20,8 +20,11 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Content-keyed caches (standardised data sets, frozen features, source checkpoints)."""
-    return home() / "cache"
+    """Content-keyed caches (standardised data sets, frozen features, source checkpoints).
+
+    ``BENCHMARK_CACHE_DIR`` moves them (e.g. to measure a cold start without losing data)."""
+    override = os.environ.get("BENCHMARK_CACHE_DIR")
+    return Path(override).expanduser() if override else home() / "cache"
 
 
 def package_dir(name: str) -> Path | None:
