@@ -39,8 +39,10 @@ def representation_distillation_loss(student: torch.Tensor, teacher: torch.Tenso
 @register_method("distill")
 @dataclass
 class Distill(Method):
-    """Train the pretrained backbone on the target with cross-entropy plus a
-    representation-distillation loss toward the frozen source-tuned teacher.
+    """Cross-task representation distillation from the frozen source-tuned teacher.
+
+    The pretrained backbone trains on the target with cross-entropy plus a
+    representation-distillation loss toward the teacher.
 
     Loss = CE + ``weight`` * (feature + relational distillation), see
     :func:`representation_distillation_loss`. Hinton, Vinyals & Dean (2015), "Distilling the

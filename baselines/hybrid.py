@@ -16,8 +16,10 @@ from benchmark.training import Classifier, fit, new_head, pooled_features
 @register_method("hybrid")
 @dataclass
 class Hybrid(Method):
-    """Initialise from the source-tuned trunk (as ``finetune``) and, while training on the
-    target, keep close to the frozen source model.
+    """Source-initialised fine-tuning regularised toward the frozen source model.
+
+    Starts from the source-tuned trunk (as ``finetune``); while training on the target,
+    features and weights are kept close to the frozen source model.
 
     Loss = CE + ``weight`` * ||f(x)/|f(x)| - f_src(x)/|f_src(x)|||^2 (feature-map
     regularisation toward the source model: DELTA, Li et al. 2019, "DELTA: Deep Learning

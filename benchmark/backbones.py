@@ -272,7 +272,7 @@ class HFTextBackbone(Backbone):
                                  truncation=True, max_length=self.max_length)
         return list(enc["input_ids"])
 
-    def stem_forward(self, model: nn.Module, n_frozen: int, examples: datasets.Dataset,
+    def stem_forward(self, model: Any, n_frozen: int, examples: datasets.Dataset,
                      batch_size: int, device: str) -> States:
         from transformers.masking_utils import create_bidirectional_mask
 
@@ -301,7 +301,7 @@ class HFTextBackbone(Backbone):
                     out[i] = x[row, : lengths[i]].clone()
         return States(torch.cat([t for t in out if t is not None]), lengths)
 
-    def trunk(self, model: nn.Module, n_frozen: int) -> nn.Module:
+    def trunk(self, model: Any, n_frozen: int) -> nn.Module:
         return TextTrunk(nn.ModuleList(list(model.encoder.layer[n_frozen:])), self.config)
 
 
@@ -331,9 +331,9 @@ def _init_bert_(model: nn.Module, generator: torch.Generator | None, std: float)
 class EfficientNetTrunk(nn.Module):
     """Top MBConv blocks + conv head + global average pooling: ``{"x": (B,C,H,W)} -> (B,1280)``."""
 
-    def __init__(self, model: nn.Module, first_block: int):
+    def __init__(self, model: Any, first_block: int):
         super().__init__()
-        self.blocks = nn.ModuleList(list(model._blocks[first_block:]))  # type: ignore[index]
+        self.blocks = nn.ModuleList(list(model._blocks[first_block:]))
         self.conv_head = model._conv_head
         self.bn1 = model._bn1
         self.act = model._swish
@@ -412,7 +412,7 @@ class EfficientNetLiteBackbone(Backbone):
         x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float()
         return (x - 127.0) / 128.0
 
-    def stem_forward(self, model: nn.Module, n_frozen: int, examples: datasets.Dataset,
+    def stem_forward(self, model: Any, n_frozen: int, examples: datasets.Dataset,
                      batch_size: int, device: str) -> States:
         pixels = self.pixels(examples)
         outs = []
@@ -465,8 +465,8 @@ def _minilm_path() -> str:
 
 @BACKBONES.register("minilm-l6")
 def minilm_l6() -> Backbone:
-    """MiniLM-L6 (all-MiniLM-L6-v2, 22.7M parameters) from the PyPI package, offline."""
-    return HFTextBackbone("minilm-l6", _minilm_path)
+    """MiniLM-L6 (all-MiniLM-L6-v2, 22.7M parameters) from the PyPI package, offline; 48 tokens."""
+    return HFTextBackbone("minilm-l6", _minilm_path, max_length=48)
 
 
 @BACKBONES.register("efficientnet-lite0")

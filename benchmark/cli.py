@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from benchmark.errors import BenchmarkError, unknown_name
+from benchmark.errors import BenchmarkError, ConfigError, unknown_name
 
 log = logging.getLogger("benchmark")
 
@@ -55,8 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     filters = RunFilters(
         tasks=_split(args.tasks),
         methods=_split(args.methods),
-        seeds=[int(s) for s in _split(args.seeds)] if args.seeds else None,
+        seeds=_seeds(args.seeds),
         hyperparameters=args.hp or [],
+        retry_failed=args.retry_failed,
     )
     summary = run_suite(
         suite_name=args.suite,
@@ -101,6 +102,15 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _seeds(value: str | None) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        return [int(s) for s in _split(value) or []]
+    except ValueError:
+        raise ConfigError(f"--seeds {value!r} must be comma-separated integers, e.g. --seeds 0,1,2.") from None
+
+
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument(
@@ -137,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hp", action="append", metavar="METHOD.NAME=VALUE", help="override a hyperparameter")
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    p.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
 

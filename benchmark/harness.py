@@ -120,6 +120,23 @@ def _data_fingerprint(dd: datasets.DatasetDict) -> str:
     return _hash({s: [list(map(str, dd[s]["id"])), list(map(int, dd[s]["label"]))] for s in dd})
 
 
+class TrunkFactory:
+    """Builds fresh trunks for a method. Holds no reference to the harness or its data, so
+    a method cannot reach the test split through it."""
+
+    def __init__(self, backbone: Backbone, n_frozen: int, init: StemInit, seed: int,
+                 pretrained: torch.nn.Module | None):
+        self._backbone, self._n_frozen, self._init, self._seed = backbone, n_frozen, init, seed
+        self._pretrained = pretrained
+
+    def __call__(self) -> torch.nn.Module:
+        if self._pretrained is not None:
+            model = copy.deepcopy(self._pretrained)
+        else:  # the same random network whose lower blocks produced the cached stem states
+            model = self._backbone.build("random", torch.Generator().manual_seed(self._seed))
+        return self._backbone.trunk(model, self._n_frozen)
+
+
 class Harness:
     """Runs a suite's runs in one process, sharing data, stem features and source models."""
 
@@ -172,16 +189,18 @@ class Harness:
                                               [str(i) for i in ds["id"]])
         return self._states[key]
 
-    def make_trunk(self, task: Task, init: StemInit, seed: int) -> torch.nn.Module:
+    def trunk_factory(self, task: Task, init: StemInit, seed: int) -> TrunkFactory:
         backbone = self.backbone(task)
-        n_frozen = parse_trainable(self.protocol(task).trainable, backbone)
+        pretrained = None
         if init == "pretrained":
             if backbone.name not in self._pretrained:
                 self._pretrained[backbone.name] = backbone.build("pretrained", None)
-            model = copy.deepcopy(self._pretrained[backbone.name])
-        else:
-            model = backbone.build("random", torch.Generator().manual_seed(seed))
-        return backbone.trunk(model, n_frozen)
+            pretrained = self._pretrained[backbone.name]
+        return TrunkFactory(backbone, parse_trainable(self.protocol(task).trainable, backbone),
+                            init, seed, pretrained)
+
+    def make_trunk(self, task: Task, init: StemInit, seed: int) -> torch.nn.Module:
+        return self.trunk_factory(task, init, seed)()
 
     def source_model(self, source: str, seed: int) -> Classifier:
         """The source-tuned classifier for (backbone, source task, seed): trained once, cached."""
@@ -195,7 +214,8 @@ class Harness:
                      "data": _data_fingerprint(data), "seed": seed,
                      "code": code_version(METHODS.get(REFERENCE_METHOD))})
         path = self.model_dir / f"{source}-seed{seed}-{key}.pt"
-        model = Classifier(self.make_trunk(task, "pretrained", seed), torch.nn.Linear(backbone.feature_dim, task.num_labels))
+        head = torch.nn.Linear(backbone.feature_dim, task.num_labels)
+        model = Classifier(self.make_trunk(task, "pretrained", seed), head)
         if path.exists():
             model.load_state_dict(torch.load(path, weights_only=True))
         else:
@@ -250,7 +270,7 @@ class Harness:
             "method": spec.method, "seed": spec.seed, "backbone": p.backbone, "protocol": p.to_dict(),
             "hyperparameters": method.hyperparameters(), "key": key, "error": None, "traceback": None,
             "num_labels": task.num_labels, "label_names": list(task.label_names),
-            "task_kind": task.kind, "synthetic": task.synthetic,
+            "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
             "code_version": code_version(type(method)), "versions": _versions(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -266,8 +286,9 @@ class Harness:
             ctx = FitContext(
                 backbone=self.backbone(task), config=p.train, num_labels=task.num_labels,
                 train=train, validation=val,
-                make_trunk=lambda: self.make_trunk(task, init, spec.seed),
-                source=source, generator=torch.Generator().manual_seed(spec.seed), device=self.device,
+                make_trunk=self.trunk_factory(task, init, spec.seed),
+                source=copy.deepcopy(source), generator=torch.Generator().manual_seed(spec.seed),
+                device=self.device,
             )
             t1 = time.perf_counter()
             model = method.fit(ctx)
@@ -298,7 +319,8 @@ class Harness:
                           examples_processed=ctx.examples_processed + len(labels),
                           accuracy=float((pred == labels).mean()))
         except (Exception, MemoryError) as exc:  # one bad run must not take the grid down
-            record.update(status="failed", error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            record.update(status="failed", error=f"{type(exc).__name__}: {first_line}",
                           traceback=traceback.format_exc(), n_test=0, examples_processed=0)
             log.error("run failed: %s: %s", spec.label(), record["error"])
             (out_dir / "predictions.parquet").unlink(missing_ok=True)

@@ -13,7 +13,7 @@ multiple-comparison adjustments, verdicts and per-method aggregates with
   Wilcoxon), with the family it was adjusted in.
 - ``leaderboard.csv``: one row per (suite, method): aggregates over pairs with CIs, rank.
 
-Every column is documented in ``docs/csv_columns.md`` (the column tuples below are the
+Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples below are the
 source of truth; a test checks that the document and the files agree).
 
 Design decisions (also in the docs):

@@ -24,7 +24,7 @@ import dataclasses
 import inspect
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -95,7 +95,6 @@ def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
         problems = hyperparameter_problems(cls)
         if problems:
             raise ConfigError(f"method {name!r}: {problems[0]}")
-        cls.method_name = name  # type: ignore[attr-defined]
         return METHODS.register(name)(cls)
 
     return decorator
@@ -137,7 +136,7 @@ def method_names() -> list[str]:
     return METHODS.names()
 
 
-def make_method(name: str, overrides: dict[str, str | int | float | bool] | None = None) -> Method:
+def make_method(name: str, overrides: Mapping[str, object] | None = None) -> Method:
     """Instantiate method ``name`` with hyperparameter overrides (strings are parsed by type)."""
     cls = METHODS.get(name)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]

@@ -460,7 +460,7 @@ def build_report(results_dir: str | os.PathLike[str], *, rebuild: bool = False) 
     out_dir = report_dir(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = _Doc("Task-fusion benchmark report")
-    doc.para("Generated from the leaderboard CSVs in ../leaderboards (see docs/csv_columns.md "
+    doc.para("Generated from the leaderboard CSVs in ../leaderboards (see the README section 'Leaderboard CSV columns' "
              "for every column). Numbers are computed from stored per-example predictions.")
     figures: list[Path] = []
     suite_names = sorted(set(tables["per_task.csv"]["suite"].astype(str)))

@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -78,7 +79,10 @@ def new_head(in_dim: int, num_labels: int, generator: torch.Generator) -> nn.Lin
     return head
 
 
-def freeze(module: nn.Module) -> nn.Module:
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+def freeze(module: ModuleT) -> ModuleT:
     """Evaluation mode, no gradients; returns the module."""
     module.eval()
     for p in module.parameters():
@@ -91,7 +95,8 @@ def _autocast(device: str, enabled: bool) -> torch.autocast:
 
 
 def _to(batch: dict[str, torch.Tensor], device: str) -> dict[str, torch.Tensor]:
-    return {k: v.to(device) for k, v in batch.items()}
+    """Move a batch to ``device``; cached bf16 states become float32 (autocast recasts)."""
+    return {k: v.to(device).float() if v.is_floating_point() else v.to(device) for k, v in batch.items()}
 
 
 @torch.no_grad()
@@ -202,7 +207,7 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
             result.examples_processed += len(idx)
         result.losses.append(total / len(train))
         acc = accuracy_of(model, validation, config, device)

@@ -5,3 +5,25 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def smoke_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A feature/model cache private to this test session (so tests start from nothing)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def smoke_results(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
+    """The whole smoke suite, run once per test session on real data and real backbones."""
+    from benchmark.harness import run_suite
+
+    results = tmp_path_factory.mktemp("results")
+    summary = run_suite("smoke", results, cache_dir=smoke_cache)
+    assert summary.n_failed == 0, summary.line()
+    return results

@@ -41,7 +41,7 @@ from benchmark.run_store import (
     scan_runs,
 )
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "csv_columns.md"
+DOCS = Path(__file__).resolve().parents[1] / "README.md"
 N_RESAMPLES = 2000
 
 
@@ -66,11 +66,11 @@ def _row(frame: pd.DataFrame, method: str, source: str, target: str) -> pd.Serie
 
 
 def documented_columns() -> dict[str, list[str]]:
-    """Column names per CSV, parsed from the tables of docs/csv_columns.md."""
+    """Column names per CSV, parsed from the tables of the README's CSV section."""
     out: dict[str, list[str]] = {}
     current = None
     for line in DOCS.read_text(encoding="utf-8").splitlines():
-        heading = re.match(r"^## `([a-z_]+\.csv)`", line)
+        heading = re.match(r"^### `([a-z_]+\.csv)`", line)
         if heading:
             current = heading.group(1)
             out[current] = []

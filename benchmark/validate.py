@@ -1,0 +1,95 @@
+"""``python -m benchmark validate FILE``: check a submitted method before it joins the grid.
+
+Checks, in order: the file imports and registers at least one method; its hyperparameters
+are typed dataclass fields with defaults; ``fit`` reads no ``self.<name>`` that is not a
+hyperparameter (a misspelling); it runs on the smoke suite; and the same seed gives the same
+predictions twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.errors import BenchmarkError, ConfigError, did_you_mean
+from benchmark.harness import RunFilters, run_suite
+from benchmark.method import METHODS, Method, hyperparameter_problems
+from benchmark.registry import load_module_from_file
+
+
+def unknown_attributes(cls: type) -> list[str]:
+    """``self.x`` reads in the class's own methods where ``x`` is not defined anywhere on it."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return []
+    known = {f.name for f in dataclasses.fields(cls)} | set(dir(cls))
+    assigned: set[str] = set()
+    reads: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            if isinstance(node.ctx, ast.Load):
+                reads.append(node.attr)
+            else:
+                assigned.add(node.attr)
+    problems = []
+    for name in sorted(set(reads) - known - assigned):
+        fields = [f.name for f in dataclasses.fields(cls)]
+        problems.append(f"fit reads self.{name}, which is not a hyperparameter.{did_you_mean(name, fields)}")
+    return problems
+
+
+def validate_method_file(path: str | Path, device: str = "cpu", seeds: tuple[int, ...] = (0,)) -> str:
+    """Validate the methods a file registers; return a short report or raise BenchmarkError."""
+    before = set(METHODS.names())
+    try:
+        load_module_from_file(path)
+    except BenchmarkError:
+        raise
+    except Exception as exc:
+        raise BenchmarkError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from None
+    new = sorted(set(METHODS.names()) - before)
+    if not new:
+        raise BenchmarkError(
+            f"{path} registers no new method; decorate a Method dataclass with @register_method('name') "
+            "(names already registered cannot be reused)."
+        )
+    try:
+        return "\n".join(_validate(name, device, seeds) for name in new)
+    finally:  # validating is a check, not a registration
+        for name in new:
+            METHODS.unregister(name)
+
+
+def _validate(name: str, device: str, seeds: tuple[int, ...]) -> str:
+    """Check one registered method; the report line, or raise BenchmarkError."""
+    cls = METHODS.get(name)
+    problems = hyperparameter_problems(cls) + unknown_attributes(cls)
+    if problems:
+        raise ConfigError(f"method {name!r}: {problems[0]}")
+    if not issubclass(cls, Method) or inspect.isabstract(cls):
+        raise ConfigError(f"method {name!r} must implement fit(self, ctx) -> Classifier")
+    predictions = []
+    with tempfile.TemporaryDirectory(prefix="benchmark-validate-") as tmp:
+        for attempt in range(2):
+            results = Path(tmp) / f"attempt{attempt}"
+            summary = run_suite("smoke", results, RunFilters(methods=[name], seeds=list(seeds)),
+                                device=device, build_leaderboard=False)
+            if summary.n_failed:
+                raise BenchmarkError(f"method {name!r} failed on the smoke suite: {summary.failed[0]}")
+            files = sorted(results.glob("runs/**/predictions.parquet"))
+            predictions.append({str(f.relative_to(results)): pd.read_parquet(f) for f in files})
+    first, second = predictions
+    for key, frame in first.items():
+        if not frame.equals(second[key]):
+            raise BenchmarkError(
+                f"method {name!r} is not deterministic: {key} differs between two runs with the same "
+                "seed; draw all randomness from ctx.generator"
+            )
+    return f"ok: {name} ({len(first)} smoke runs, same seed gave the same predictions)"

@@ -1,0 +1,180 @@
+"""The harness on the real smoke suite: real tasks, real backbones, real training."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmark.harness import RunFilters, plan_runs, run_suite
+from benchmark.method import METHODS, FitContext, Method, register_method
+from benchmark.suites import get_suite
+from benchmark.training import Classifier
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_smoke_suite_runs_every_method_and_kind(smoke_results: Path) -> None:
+    specs = plan_runs(get_suite("smoke"), RunFilters())
+    kinds = set()
+    for spec in specs:
+        folder = spec.directory(smoke_results)
+        record = json.loads((folder / "run.json").read_text())
+        assert record["status"] == "ok", record["error"]
+        kinds.add(record["task_kind"])
+        preds = pd.read_parquet(folder / "predictions.parquet")
+        assert list(preds.columns) == ["id", "label", "prediction", "correct", "probabilities"]
+        assert len(preds) == record["n_test"] > 0
+        assert (preds["correct"] == (preds["label"] == preds["prediction"])).all()
+    assert kinds == {"text", "text-pair", "image"}
+    assert (
+        set(METHODS.names())
+        >= {s.method for s in specs}
+        >= {"target_only", "scratch", "linear_probe", "finetune", "distill", "hybrid"}
+    )
+    assert (smoke_results / "leaderboards" / "per_task.csv").exists()
+    assert (smoke_results / "leaderboards" / "transfer_matrix.csv").exists()
+
+
+def test_test_split_is_the_same_for_every_method_and_seed(smoke_results: Path) -> None:
+    ids = {
+        tuple(pd.read_parquet(p)["id"])
+        for p in (smoke_results / "runs" / "smoke" / "digits").rglob("predictions.parquet")
+    }
+    assert len(ids) == 1
+
+
+def test_second_run_skips_everything_and_changes_no_file(
+    smoke_results: Path, smoke_cache: Path
+) -> None:
+    before = _files(smoke_results / "runs")
+    summary = run_suite("smoke", smoke_results, cache_dir=smoke_cache)
+    assert summary.n_ok == 0 and summary.n_failed == 0
+    assert summary.n_skipped == summary.n_planned > 0
+    assert _files(smoke_results / "runs") == before
+
+
+def test_same_seed_same_predictions_bit_for_bit(
+    smoke_results: Path, smoke_cache: Path, tmp_path: Path
+) -> None:
+    filters = RunFilters(tasks=["digits", "debates"], methods=["target_only", "distill"], seeds=[1])
+    summary = run_suite("smoke", tmp_path, filters, cache_dir=smoke_cache, build_leaderboard=False)
+    assert summary.n_ok > 0 and summary.n_failed == 0
+    for spec in plan_runs(get_suite("smoke"), filters):
+        again = (spec.directory(tmp_path) / "predictions.parquet").read_bytes()
+        first = (spec.directory(smoke_results) / "predictions.parquet").read_bytes()
+        assert again == first, spec.label()
+
+
+@dataclass
+class Explodes(Method):
+    """A method that always raises inside fit (for the failure-isolation test)."""
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        raise RuntimeError("boom inside fit")
+
+
+@pytest.fixture
+def explodes() -> Iterator[None]:
+    register_method("test_explodes")(Explodes)
+    yield
+    METHODS.unregister("test_explodes")
+
+
+@pytest.mark.usefixtures("explodes")
+def test_a_crashing_method_fails_only_its_own_runs(smoke_cache: Path, tmp_path: Path) -> None:
+    filters = RunFilters(tasks=["digits"], methods=["test_explodes", "target_only"], seeds=[0])
+    summary = run_suite("smoke", tmp_path, filters, cache_dir=smoke_cache)
+    assert summary.n_failed == 1 and summary.n_ok == 1
+    bad = json.loads((tmp_path / "runs/smoke/digits/test_explodes/-/seed=0/run.json").read_text())
+    assert bad["status"] == "failed" and "boom inside fit" in bad["error"]
+    assert "RuntimeError" in bad["traceback"]
+    assert not (tmp_path / "runs/smoke/digits/test_explodes/-/seed=0/predictions.parquet").exists()
+    good = json.loads((tmp_path / "runs/smoke/digits/target_only/-/seed=0/run.json").read_text())
+    assert good["status"] == "ok"
+    assert "failed" in summary.line()
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmark", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_sigkill_midway_then_rerun_gives_the_uninterrupted_results(
+    smoke_cache: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "BENCHMARK_HOME": str(smoke_cache.parent / "home")}
+    args = ["run", "--suite", "smoke", "--tasks", "digits,mnist", "--seeds", "0"]
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    proc = _cli(*args, "--results", str(killed), env=env)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(killed.rglob("run.json"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_done = len(list(killed.rglob("run.json")))
+    assert (
+        3
+        <= n_done
+        < len(plan_runs(get_suite("smoke"), RunFilters(tasks=["digits", "mnist"], seeds=[0])))
+    )
+    assert _cli(*args, "--results", str(killed), env=env).wait() == 0
+    assert _cli(*args, "--results", str(clean), env=env).wait() == 0
+    for run_json in (clean / "runs").rglob("run.json"):
+        rel = run_json.parent.relative_to(clean)
+        assert pd.read_parquet(killed / rel / "predictions.parquet").equals(
+            pd.read_parquet(clean / rel / "predictions.parquet")
+        ), rel
+
+
+def test_unknown_names_are_one_line_errors_with_did_you_mean() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmark", "run", "--methods", "distil"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "did you mean 'distill'" in out.stderr.lower()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmark", "run", "--hp", "distill.wieght=2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "did you mean 'weight'" in out.stderr.lower()
+
+
+@pytest.mark.parametrize("what", ["methods", "suites"])
+def test_list_commands(what: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmark", "list", what], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    for name in (
+        ["target_only", "finetune", "distill", "hybrid"]
+        if what == "methods"
+        else ["smoke", "default", "full"]
+    ):
+        assert name in out.stdout

@@ -1,0 +1,122 @@
+"""Method behaviour on real smoke-suite data and real backbones."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import benchmark.baselines.finetune as finetune_module
+from benchmark.harness import Harness, RunFilters, run_suite
+from benchmark.method import METHODS, FitContext, Method, make_method, register_method
+from benchmark.suites import get_suite
+from benchmark.task import get_task
+from benchmark.training import Classifier, pooled_features
+
+
+def _context(harness: Harness, target: str, source: str | None, seed: int = 0) -> FitContext:
+    task = get_task(target)
+    protocol = harness.protocol(task)
+    return FitContext(
+        backbone=harness.backbone(task), config=protocol.train, num_labels=task.num_labels,
+        train=harness.states(target, seed, "target", "train", "pretrained"),
+        validation=harness.states(target, seed, "target", "validation", "pretrained"),
+        make_trunk=harness.trunk_factory(task, "pretrained", seed),
+        source=copy.deepcopy(harness.source_model(source, seed)) if source else None,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+@pytest.fixture(scope="module")
+def harness(smoke_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Harness:
+    return Harness(get_suite("smoke"), tmp_path_factory.mktemp("r"), cache_dir=smoke_cache)
+
+
+def test_finetune_starts_from_the_source_tuned_weights(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = _context(harness, "digits", "mnist")
+    assert ctx.source is not None
+    source_state = {k: v.clone() for k, v in ctx.source.trunk.state_dict().items()}
+    pretrained_state = ctx.make_trunk().state_dict()
+    seen: dict[str, Any] = {}
+    real_fit = finetune_module.fit
+
+    def spy(model: Classifier, *args: Any, **kwargs: Any) -> Any:
+        seen["start"] = {k: v.clone() for k, v in model.trunk.state_dict().items()}
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(finetune_module, "fit", spy)
+    trained = make_method("finetune").fit(ctx)
+    start = seen["start"]
+    assert all(torch.equal(start[k], source_state[k]) for k in source_state)
+    # The source model really differs from the pretrained one, so the check above means something.
+    assert any(not torch.equal(source_state[k], pretrained_state[k]) for k in source_state)
+    # And finetune trained it further on the target.
+    assert any(not torch.equal(trained.trunk.state_dict()[k], source_state[k]) for k in source_state)
+
+
+def _distance_to_teacher(model: Classifier, ctx: FitContext) -> float:
+    assert ctx.source is not None
+    s = pooled_features(model.trunk, ctx.train.states, ctx.config)
+    t = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config)
+    return float((F.normalize(s, dim=1) - F.normalize(t, dim=1)).pow(2).sum(1).mean())
+
+
+@pytest.mark.parametrize("target,source", [("digits", "mnist"), ("debates", "synthetic_nli")])
+def test_distill_moves_the_student_toward_the_teacher(harness: Harness, target: str, source: str) -> None:
+    config = dataclasses.replace(harness.protocol(get_task(target)).train, max_epochs=3, patience=3)
+    distances = {}
+    for weight in (0.0, 5.0):
+        ctx = _context(harness, target, source)
+        ctx.config = config
+        model = make_method("distill", {"weight": weight}).fit(ctx)
+        distances[weight] = _distance_to_teacher(model, ctx)
+    assert distances[5.0] < distances[0.0]
+
+
+@dataclass
+class Spy(Method):
+    """Records what a method can see (for the test-label test)."""
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        Spy.last_context = ctx  # type: ignore[attr-defined]
+        return make_method("target_only").fit(ctx)
+
+
+@pytest.fixture
+def spy() -> Iterator[None]:
+    register_method("test_spy")(Spy)
+    yield
+    METHODS.unregister("test_spy")
+
+
+@pytest.mark.usefixtures("spy")
+def test_methods_never_see_the_test_split(smoke_cache: Path, tmp_path: Path) -> None:
+    summary = run_suite("smoke", tmp_path, RunFilters(tasks=["digits"], methods=["test_spy"], seeds=[0]),
+                        cache_dir=smoke_cache, build_leaderboard=False)
+    assert summary.n_ok == 1
+    ctx: FitContext = Spy.last_context  # type: ignore[attr-defined]
+    test = get_task("digits").load(seed=0, budget=_budget())["test"]
+    test_ids = set(map(str, test["id"]))
+    reachable = set(ctx.train.ids) | set(ctx.validation.ids)
+    assert not (reachable & test_ids)
+    # Nothing in the context is the size of the test split or holds a test id.
+    for field in dataclasses.fields(ctx):
+        value = getattr(ctx, field.name)
+        assert not (isinstance(value, list) and set(map(str, value)) & test_ids)
+    assert {f.name for f in dataclasses.fields(FitContext)}.isdisjoint({"test", "test_labels"})
+    # The trunk factory holds no way back to the harness (which holds the test split).
+    assert not any(isinstance(v, Harness) for v in vars(ctx.make_trunk).values())
+
+
+def _budget() -> Any:
+    from benchmark.task import Budget
+
+    p = get_suite("smoke").protocols["image"]
+    return Budget(p.train_budget, p.validation_budget, p.test_budget)
