@@ -65,5 +65,5 @@ class Distill(Method):
 
         result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
                      extra_loss=extra, device=ctx.device, desc="distill")
-        ctx.examples_processed += len(ctx.train) + result.examples_processed
+        ctx.record(result, extra_examples=len(ctx.train))
         return model

@@ -30,5 +30,5 @@ class Finetune(Method):
         model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
         result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
                      device=ctx.device, desc="finetune")
-        ctx.examples_processed += result.examples_processed
+        ctx.record(result)
         return model

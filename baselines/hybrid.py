@@ -52,5 +52,5 @@ class Hybrid(Method):
 
         result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
                      extra_loss=extra, device=ctx.device, desc="hybrid")
-        ctx.examples_processed += len(ctx.train) + result.examples_processed
+        ctx.record(result, extra_examples=len(ctx.train))
         return model

@@ -44,5 +44,5 @@ class LinearProbe(Method):
         config = dataclasses.replace(ctx.config, head_lr=self.lr, patience=self.patience, bf16=False)
         result = fit(probe, train, val, config, ctx.generator, device=ctx.device,
                      max_epochs=self.epochs, desc="linear_probe")
-        ctx.examples_processed += len(train) + len(val) + result.examples_processed
+        ctx.record(result, extra_examples=len(train) + len(val))
         return Classifier(trunk, probe.head)

@@ -29,5 +29,5 @@ class Scratch(Method):
         model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
         result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
                      device=ctx.device, desc="scratch")
-        ctx.examples_processed += result.examples_processed
+        ctx.record(result)
         return model

@@ -21,5 +21,5 @@ class TargetOnly(Method):
         model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
         result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
                      device=ctx.device, desc="target_only")
-        ctx.examples_processed += result.examples_processed
+        ctx.record(result)
         return model

@@ -316,7 +316,7 @@ class Harness:
             pq.write_table(table, sink)
             atomic_write_bytes(out_dir / "predictions.parquet", sink.getvalue().to_pybytes())
             record.update(status="ok", n_test=len(labels),
-                          examples_processed=ctx.examples_processed + len(labels),
+                          examples_processed=ctx.examples_processed + len(labels), training=ctx.training,
                           accuracy=float((pred == labels).mean()))
         except (Exception, MemoryError) as exc:  # one bad run must not take the grid down
             first_line = str(exc).splitlines()[0] if str(exc) else ""
@@ -406,6 +406,28 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     if build_leaderboard:
         from benchmark.leaderboard import build_leaderboards
 
-        build_leaderboards(results_dir, alpha=alpha, correction=correction)
+        # A resumed run with nothing new skips the (bootstrap-heavy) rebuild when the
+        # leaderboards were built from exactly these runs with the same settings.
+        stamp = _leaderboard_inputs(Path(results_dir), alpha, correction)
+        stamp_path = (cache_dir or paths.cache_dir()) / "leaderboard-inputs" / _hash(str(Path(results_dir).resolve()))
+        board = Path(results_dir) / "leaderboards" / "leaderboard.csv"
+        if board.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
+            log.info("leaderboards are up to date with runs/; not rebuilt")
+        else:
+            build_leaderboards(results_dir, alpha=alpha, correction=correction)
+            stamp_path.parent.mkdir(parents=True, exist_ok=True)
+            stamp_path.write_text(stamp)
     return summary
+
+
+def _leaderboard_inputs(results_dir: Path, alpha: float, correction: str) -> str:
+    """Hash of everything the leaderboards are computed from (run records, plans, settings, code)."""
+    from benchmark import leaderboard
+
+    h = hashlib.sha256(f"{alpha}|{correction}".encode())
+    h.update(Path(leaderboard.__file__).read_bytes())
+    for path in sorted((results_dir / "runs").rglob("*.json")):
+        h.update(str(path.relative_to(results_dir)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 

@@ -34,7 +34,7 @@ from torch import nn
 from benchmark.backbones import Backbone, StemInit
 from benchmark.errors import ConfigError, did_you_mean
 from benchmark.registry import Registry
-from benchmark.training import Classifier, LabeledStates, TrainConfig
+from benchmark.training import Classifier, LabeledStates, TrainConfig, TrainResult
 
 HYPERPARAMETER_TYPES = (bool, int, float, str)
 
@@ -66,6 +66,16 @@ class FitContext:
     generator: torch.Generator
     device: str = "cpu"
     examples_processed: int = 0
+    training: list[dict[str, object]] = dataclasses.field(default_factory=list)
+
+    def record(self, result: TrainResult, extra_examples: int = 0) -> None:
+        """Report a training loop's history and work (stored in the run's ``run.json``).
+
+        ``extra_examples`` counts forward passes outside :func:`~benchmark.training.fit`
+        (e.g. a teacher's features on the training set)."""
+        self.examples_processed += result.examples_processed + extra_examples
+        self.training.append({"val_accuracy": result.val_accuracy, "train_loss": result.losses,
+                              "best_epoch": result.best_epoch})
 
 
 class Method(ABC):

@@ -33,6 +33,7 @@ class TrainConfig:
     """Optimisation settings of a protocol (the same for every method)."""
 
     max_epochs: int = 3
+    #: Epochs without a validation improvement tolerated before stopping (0: stop at the first).
     patience: int = 1
     batch_size: int = 32
     lr: float = 1e-4
