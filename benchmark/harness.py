@@ -36,7 +36,7 @@ from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.method import METHODS, FitContext, Method, make_method, parse_overrides
 from benchmark.run_store import atomic_write_bytes, atomic_write_json
 from benchmark.suites import Protocol, Suite, get_suite
-from benchmark.task import Budget, Task, get_task
+from benchmark.task import Budget, Task, column, get_task
 from benchmark.training import Classifier, LabeledStates, fit, freeze, new_head, predict_logits
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ def _versions() -> dict[str, str]:
 
 
 def _data_fingerprint(dd: datasets.DatasetDict) -> str:
-    return _hash({s: [list(map(str, dd[s]["id"])), list(map(int, dd[s]["label"]))] for s in dd})
+    """Hash of the ids and labels of every split of a subsample."""
+    return _hash({s: [column(dd[s], "id").astype(str).tolist(), column(dd[s], "label").astype(int).tolist()]
+                  for s in dd})
 
 
 class TrunkFactory:
@@ -149,6 +151,7 @@ class Harness:
         self.cache = FeatureCache(cache_dir or paths.cache_dir() / "features")
         self.model_dir = (cache_dir or paths.cache_dir()) / "source_models"
         self._data: dict[tuple[str, int, str], datasets.DatasetDict] = {}
+        self._fingerprints: dict[tuple[str, int, str], str] = {}
         self._states: dict[tuple[Any, ...], LabeledStates] = {}
         self._sources: dict[tuple[str, int], Classifier] = {}
         self._pretrained: dict[str, Any] = {}
@@ -173,6 +176,13 @@ class Harness:
             budget = Budget(train, p.validation_budget, p.test_budget)
             self._data[key] = task.load(seed=seed, budget=budget)
         return self._data[key]
+
+    def fingerprint(self, task_name: str, seed: int, role: str) -> str:
+        """:func:`_data_fingerprint` of :meth:`data`, computed once per process."""
+        key = (task_name, seed, role)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = _data_fingerprint(self.data(task_name, seed, role))
+        return self._fingerprints[key]
 
     def states(self, task_name: str, seed: int, role: str, split: str, init: StemInit) -> LabeledStates:
         """Stem states of a split (cached on disk by content, and in memory for this process)."""
@@ -209,9 +219,8 @@ class Harness:
         task = get_task(source)
         p = self.protocol(task)
         backbone = self.backbone(task)
-        data = self.data(source, seed, "source")
         key = _hash({"backbone": backbone.identity(), "protocol": p.to_dict(), "task": source,
-                     "data": _data_fingerprint(data), "seed": seed,
+                     "data": self.fingerprint(source, seed, "source"), "seed": seed,
                      "code": code_version(METHODS.get(REFERENCE_METHOD))})
         path = self.model_dir / f"{source}-seed{seed}-{key}.pt"
         head = torch.nn.Linear(backbone.feature_dim, task.num_labels)
@@ -238,9 +247,9 @@ class Harness:
     def run_key(self, spec: RunSpec, method: Method) -> str:
         task = get_task(spec.target)
         p = self.protocol(task)
-        data = {"target": _data_fingerprint(self.data(spec.target, spec.seed, "target"))}
+        data = {"target": self.fingerprint(spec.target, spec.seed, "target")}
         if spec.source:
-            data["source"] = _data_fingerprint(self.data(spec.source, spec.seed, "source"))
+            data["source"] = self.fingerprint(spec.source, spec.seed, "source")
         return _hash({"spec": [spec.suite, spec.target, spec.method, spec.source, spec.seed],
                       "backbone": self.backbone(task).identity(), "protocol": p.to_dict(),
                       "hyperparameters": method.hyperparameters(), "data": data,
