@@ -420,10 +420,14 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         stamp = _leaderboard_inputs(Path(results_dir), alpha, correction)
         stamp_path = (cache_dir or paths.cache_dir()) / "leaderboard-inputs" / _hash(str(Path(results_dir).resolve()))
         board = Path(results_dir) / "leaderboards" / "leaderboard.csv"
-        if board.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
-            log.info("leaderboards are up to date with runs/; not rebuilt")
+        report = Path(results_dir) / "report" / "index.html"
+        if board.exists() and report.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
+            log.info("leaderboards and report are up to date with runs/; not rebuilt")
         else:
+            from benchmark.report import build_report
+
             build_leaderboards(results_dir, alpha=alpha, correction=correction)
+            build_report(results_dir)
             stamp_path.parent.mkdir(parents=True, exist_ok=True)
             stamp_path.write_text(stamp)
     return summary

@@ -49,6 +49,7 @@ def test_smoke_suite_runs_every_method_and_kind(smoke_results: Path) -> None:
     )
     assert (smoke_results / "leaderboards" / "per_task.csv").exists()
     assert (smoke_results / "leaderboards" / "transfer_matrix.csv").exists()
+    assert (smoke_results / "report" / "index.html").exists()
 
 
 def test_test_split_is_the_same_for_every_method_and_seed(smoke_results: Path) -> None:
