@@ -23,6 +23,8 @@ def representation_distillation_loss(student: torch.Tensor, teacher: torch.Tenso
       ``temperature``, scaled by ``temperature**2`` as in Hinton et al. (2015).
     Label spaces never meet, so the teacher may come from any source task.
     """
+    # The same quantity as training.normalized_feature_distance, written out so the
+    # relational term below reuses the normalised features (one normalisation in the graph).
     s = F.normalize(student, dim=1)
     t = F.normalize(teacher, dim=1)
     feature = (s - t).pow(2).sum(1).mean()

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 
 from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head, pooled_features
+from benchmark.training import Classifier, fit, new_head, normalized_feature_distance, pooled_features
 
 
 @register_method("hybrid")
@@ -42,9 +41,7 @@ class Hybrid(Method):
         model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
 
         def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            s = F.normalize(features, dim=1)
-            t = F.normalize(source_features[idx], dim=1)
-            loss = self.weight * (s - t).pow(2).sum(1).mean()
+            loss = self.weight * normalized_feature_distance(features, source_features[idx])
             if self.l2sp:
                 drift = sum((p - a).pow(2).sum() for p, a in zip(trunk.parameters(), anchors, strict=True))
                 loss = loss + self.l2sp * drift

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from benchmark.errors import ConfigError, SourceUnavailable, unknown_name
 from benchmark.paths import package_dir
 from benchmark.registry import Registry
+from benchmark.task import column
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _examples_fingerprint(examples: datasets.Dataset) -> str:
     """Hash of the ids and inputs of a split subsample (labels excluded: the stem never sees them)."""
     h = hashlib.sha256()
     h.update(json.dumps(examples.column_names).encode())
-    h.update("\x00".join(map(str, examples["id"])).encode())
+    h.update("\x00".join(column(examples, "id").astype(str).tolist()).encode())
     fp = getattr(examples, "_fingerprint", None)
     h.update(str(fp).encode())
     return h.hexdigest()[:32]

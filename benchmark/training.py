@@ -101,33 +101,33 @@ def _to(batch: dict[str, torch.Tensor], device: str) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
+def batched_outputs(module: nn.Module, states: States, config: TrainConfig, device: str = "cpu") -> torch.Tensor:
+    """``module`` applied to every example of ``states`` in eval mode: ``(N, K)`` float32, in order."""
+    module.eval()
+    out: torch.Tensor | None = None
+    for idx in states.batches(config.eval_batch_size):
+        with _autocast(device, config.bf16):
+            values = module(_to(states.batch(idx), device)).float().cpu()
+        if out is None:
+            out = torch.empty((len(states), values.shape[1]))
+        out[idx] = values
+    assert out is not None
+    return out
+
+
 def predict_logits(model: nn.Module, states: States, config: TrainConfig, device: str = "cpu") -> torch.Tensor:
-    """Logits ``(N, C)`` in float32, in the order of ``states``."""
-    model.eval()
-    out: torch.Tensor | None = None
-    for idx in states.batches(config.eval_batch_size):
-        with _autocast(device, config.bf16):
-            logits = model(_to(states.batch(idx), device)).float().cpu()
-        if out is None:
-            out = torch.empty((len(states), logits.shape[1]))
-        out[idx] = logits
-    assert out is not None
-    return out
+    """Logits ``(N, C)`` of a classifier."""
+    return batched_outputs(model, states, config, device)
 
 
-@torch.no_grad()
 def pooled_features(trunk: nn.Module, states: States, config: TrainConfig, device: str = "cpu") -> torch.Tensor:
-    """Trunk outputs ``(N, D)`` in float32 (e.g. a frozen teacher's features)."""
-    trunk.eval()
-    out: torch.Tensor | None = None
-    for idx in states.batches(config.eval_batch_size):
-        with _autocast(device, config.bf16):
-            feats = trunk(_to(states.batch(idx), device)).float().cpu()
-        if out is None:
-            out = torch.empty((len(states), feats.shape[1]))
-        out[idx] = feats
-    assert out is not None
-    return out
+    """Trunk outputs ``(N, D)`` (e.g. a frozen teacher's features)."""
+    return batched_outputs(trunk, states, config, device)
+
+
+def normalized_feature_distance(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean of ``||s/|s| - t/|t|||^2`` over rows of ``(B, D)`` features (0 when aligned, at most 4)."""
+    return (F.normalize(student, dim=1) - F.normalize(teacher, dim=1)).pow(2).sum(1).mean()
 
 
 def accuracy_of(model: nn.Module, data: LabeledStates, config: TrainConfig, device: str) -> float:

@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 import benchmark.baselines.finetune as finetune_module
 from benchmark.harness import Harness, RunFilters, run_suite
 from benchmark.method import METHODS, FitContext, Method, make_method, register_method
 from benchmark.suites import get_suite
 from benchmark.task import get_task
-from benchmark.training import Classifier, pooled_features
+from benchmark.training import Classifier, normalized_feature_distance, pooled_features
 
 
 def _context(harness: Harness, target: str, source: str | None, seed: int = 0) -> FitContext:
@@ -65,7 +64,7 @@ def _distance_to_teacher(model: Classifier, ctx: FitContext) -> float:
     assert ctx.source is not None
     s = pooled_features(model.trunk, ctx.train.states, ctx.config)
     t = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config)
-    return float((F.normalize(s, dim=1) - F.normalize(t, dim=1)).pow(2).sum(1).mean())
+    return float(normalized_feature_distance(s, t))
 
 
 @pytest.mark.parametrize("target,source", [("digits", "mnist"), ("debates", "synthetic_nli")])
