@@ -8,8 +8,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head, pooled_features
+from benchmark.api import Classifier, FitContext, Method, fit, new_head, pooled_features, register_method
 
 
 def representation_distillation_loss(student: torch.Tensor, teacher: torch.Tensor,

@@ -6,8 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head
+from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
 
 
 @register_method("finetune")

@@ -8,8 +8,16 @@ from typing import ClassVar
 
 import torch
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head, normalized_feature_distance, pooled_features
+from benchmark.api import (
+    Classifier,
+    FitContext,
+    Method,
+    fit,
+    new_head,
+    normalized_feature_distance,
+    pooled_features,
+    register_method,
+)
 
 
 @register_method("hybrid")

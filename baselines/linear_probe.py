@@ -8,9 +8,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from benchmark.backbones import States
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, LabeledStates, fit, freeze, new_head, pooled_features
+from benchmark.api import (
+    Classifier,
+    FitContext,
+    LabeledStates,
+    Method,
+    States,
+    fit,
+    freeze,
+    new_head,
+    pooled_features,
+    register_method,
+)
 
 
 class _Features(nn.Module):

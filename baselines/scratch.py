@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.backbones import StemInit
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head
+from benchmark.api import Classifier, FitContext, Method, StemInit, fit, new_head, register_method
 
 
 @register_method("scratch")

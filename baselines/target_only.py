@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head
+from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
 
 
 @register_method("target_only")

@@ -28,29 +28,31 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.what not in LIST_KINDS:
         raise unknown_name("list kind", args.what, LIST_KINDS)
     if args.what == "tasks":
-        from benchmark.inspect_tasks import task_rows
+        from benchmark.data.inspect import task_rows
 
         print(_table(task_rows(), ["name", "kind", "classes", "train", "validation", "test", "source", "status"]))
     elif args.what == "methods":
-        from benchmark.method import method_rows
+        from benchmark.models.method import method_rows
 
         print(_table(method_rows(), ["name", "needs_source", "hyperparameters", "summary"]))
     else:
-        from benchmark.suites import suite_rows
+        from benchmark.runs.suites import suite_rows
 
         print(_table(suite_rows(), ["name", "tasks", "pairs", "methods", "seeds", "budget", "protocol"]))
     return 0
 
 
 def cmd_tasks_show(args: argparse.Namespace) -> int:
-    from benchmark.inspect_tasks import show_task
+    from benchmark.data.inspect import show_task
 
     print(show_task(args.name, n_examples=args.examples))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from benchmark.harness import RunFilters, run_suite
+    from benchmark.analysis.outputs import refresh_outputs
+    from benchmark.runs.plan import RunFilters
+    from benchmark.runs.runner import run_suite
 
     filters = RunFilters(
         tasks=_split(args.tasks),
@@ -64,9 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         results_dir=args.results,
         filters=filters,
         device=args.device,
-        alpha=args.alpha,
-        correction=args.correction,
     )
+    refresh_outputs(args.results, alpha=args.alpha, correction=args.correction)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
 
@@ -80,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from benchmark.leaderboard import build_leaderboards
+    from benchmark.analysis.leaderboard import build_leaderboards
 
     written = build_leaderboards(args.results, alpha=args.alpha, correction=args.correction)
     for path in written:
@@ -89,7 +90,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from benchmark.report import build_report
+    from benchmark.analysis.report import build_report
 
     for path in build_report(args.results):
         print(path)

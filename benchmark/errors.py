@@ -32,10 +32,15 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def unknown_name(kind: str, name: str, choices: Iterable[str]) -> UnknownNameError:
-    """Build the standard error for an unregistered name, with a did-you-mean."""
+def unknown_name(kind: str, name: str, choices: Iterable[str], where: str = "") -> UnknownNameError:
+    """Build the standard error for an unregistered name, with a did-you-mean.
+
+    ``where`` narrows the place, e.g. ``"in suite 'smoke'"``: "unknown task 'x' in suite
+    'smoke'. Did you mean 'y'? Known tasks: ...".
+    """
     choices = sorted(choices)
+    place = f" {where}" if where else ""
     return UnknownNameError(
-        f"unknown {kind} {name!r}.{did_you_mean(name, choices)} "
-        f"Known {kind}s: {', '.join(choices) if choices else '(none)'}."
+        f"unknown {kind} {name!r}{place}.{did_you_mean(name, choices)} "
+        f"Known {kind}s{place}: {', '.join(choices) if choices else '(none)'}."
     )

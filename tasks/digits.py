@@ -10,8 +10,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from benchmark.sources import OfflineSource, image_dataset
-from benchmark.task import Task, register_task
+from benchmark.api import OfflineSource, Task, image_dataset, register_task
 
 LABELS = tuple(str(d) for d in range(10))
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import datasets
 
-from benchmark.sources import HubSource, OfflineSource, existing_path, image_dataset, read_idx
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, OfflineSource, Task, existing_path, image_dataset, read_idx, register_task
 
 ROOT = Path("/usr/share/datasets/fashion-mnist")
 FIX = "apt-get install dataset-fashion-mnist"

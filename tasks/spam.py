@@ -18,17 +18,14 @@ from pathlib import Path
 
 import datasets
 
-from benchmark import paths
-from benchmark.errors import DataError
-from benchmark.sources import OfflineSource, existing_path
-from benchmark.task import Task, register_task
+from benchmark.api import DataError, OfflineSource, Task, data_dir, existing_path, register_task
 
 FIX = "run bash scripts/setup.sh (needs npm)"
 LABELS = ("ham", "spam")
 
 
 def _locate() -> list[Path]:
-    return [existing_path(paths.data_dir() / "spam-assassin" / "package" / "data", FIX)]
+    return [existing_path(data_dir() / "spam-assassin" / "package" / "data", FIX)]
 
 
 def message_text(raw: str, max_chars: int = 2000) -> str:

@@ -6,8 +6,7 @@ Hub only (``nyu-mll/glue``, config ``sst2``). GLUE's test labels are hidden, so 
 
 from __future__ import annotations
 
-from benchmark.sources import HubSource
-from benchmark.task import Task, register_task
+from benchmark.api import HubSource, Task, register_task
 
 
 @register_task("sst2")

@@ -1,10 +1,10 @@
-"""Registers the YAML-declared tasks (bring-your-own data, see :mod:`benchmark.yaml_task`).
+"""Registers the YAML-declared tasks (bring-your-own data, see :mod:`benchmark.data.yaml_task`).
 
 Looked for, in order: ``*.yaml`` / ``*.yml`` files in this ``tasks/`` folder, then in every
 folder listed in the environment variable ``BENCHMARK_TASKS_PATH`` (``os.pathsep``
 separated, like ``PATH``). A file that fails validation, or whose name is already taken, is
 skipped with a logged error so that one bad file cannot hide every other task; check one
-file strictly with ``benchmark.yaml_task.load_task_yaml(path)``.
+file strictly with ``benchmark.data.yaml_task.load_task_yaml(path)``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
-from benchmark.task import TASKS, Task
-from benchmark.yaml_task import load_task_yaml
+from benchmark.api import TASKS, BenchmarkError, Task, load_task_yaml
 
 log = logging.getLogger(__name__)
 

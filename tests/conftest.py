@@ -21,9 +21,11 @@ def smoke_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def smoke_results(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
     """The whole smoke suite, run once per test session on real data and real backbones."""
-    from benchmark.harness import run_suite
+    from benchmark.analysis.outputs import refresh_outputs
+    from benchmark.runs.runner import run_suite
 
     results = tmp_path_factory.mktemp("results")
     summary = run_suite("smoke", results, cache_dir=smoke_cache)
     assert summary.n_failed == 0, summary.line()
+    refresh_outputs(results, cache_dir=smoke_cache)
     return results

@@ -1,7 +1,7 @@
 """Test helpers that write *generated* runs in the run-store format.
 
 Nothing here is a real result: predictions are synthesised from the correctness arrays a
-test asks for, and written exactly as the harness writes them (``run.json`` +
+test asks for, and written exactly as the run store writes them (``run.json`` +
 ``predictions.parquet`` under ``runs/<suite>/<target>/<method>/<source or ->/seed=<s>/``,
 plus ``plan.json``), so the leaderboard and report code is exercised on the real format.
 """
@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmark.run_store import RUN_FILENAME, atomic_write_json, plan_path, run_dir
+from benchmark.files import atomic_write_json
+from benchmark.runs.store import RUN_FILENAME, plan_path, run_dir
 
 
 def example_ids(n: int, prefix: str = "ex") -> list[str]:
@@ -87,7 +88,7 @@ def write_run(
         "task_kind": "text", "synthetic": synthetic, "code_version": "test",
         "versions": {}, "started_at": "2024-01-01T00:00:00", "finished_at": "2024-01-01T00:00:01",
     }
-    # A plain write (no fsync) keeps the tests fast; the content is what the harness writes.
+    # A plain write (no fsync) keeps the tests fast; the content is what the run store writes.
     (folder / RUN_FILENAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
     return folder

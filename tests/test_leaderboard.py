@@ -26,20 +26,12 @@ from run_store_helpers import (
     write_run,
 )
 
-from benchmark import stats
+from benchmark.analysis import stats
+from benchmark.analysis.leaderboard import build_leaderboards, compute_leaderboards
+from benchmark.analysis.schema import CSV_COLUMNS, csv_text
 from benchmark.errors import BenchmarkError, ConfigError
-from benchmark.leaderboard import (
-    CSV_COLUMNS,
-    build_leaderboards,
-    compute_leaderboards,
-    csv_text,
-)
-from benchmark.run_store import (
-    atomic_write_json,
-    load_plan,
-    run_dir,
-    scan_runs,
-)
+from benchmark.files import atomic_write_json
+from benchmark.runs.store import load_plan, run_dir, scan_runs
 
 DOCS = Path(__file__).resolve().parents[1] / "README.md"
 N_RESAMPLES = 2000
@@ -238,12 +230,12 @@ def test_leaderboard_aggregates_are_consistent(toy: Path) -> None:
 
 
 def test_iqm_statistic_matches_stats(toy: Path) -> None:
-    from benchmark.leaderboard import _fast_iqm
+    from benchmark.analysis.stats.aggregate import fast_iqm
 
     rng = np.random.default_rng(0)
     for sizes in ([3, 3, 3], [1, 5, 2, 7], [4]):
         strata = [rng.normal(size=n) for n in sizes]
-        assert _fast_iqm(strata) == pytest.approx(stats.iqm(strata), abs=1e-12)
+        assert fast_iqm(strata) == pytest.approx(stats.iqm(strata), abs=1e-12)
 
 
 # --------------------------------------------------------------------------- determinism
@@ -367,7 +359,7 @@ def test_examples_are_aligned_by_id_and_mismatches_are_dropped(
         correct=np.concatenate([correct, np.ones(5, bool)]),
         ids=extra,
     )
-    with caplog.at_level(logging.WARNING, logger="benchmark.leaderboard"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.analysis.leaderboard"):
         tables = compute_leaderboards(scan_runs(results), n_resamples=200)
     row = tables.transfer_matrix.iloc[0]
     assert row["n_examples"] == 50 and row["gain"] == 0.0

@@ -13,33 +13,36 @@ import pytest
 import torch
 
 import benchmark.baselines.finetune as finetune_module
-from benchmark.harness import Harness, RunFilters, run_suite
-from benchmark.method import METHODS, FitContext, Method, make_method, register_method
-from benchmark.suites import get_suite
-from benchmark.task import get_task
-from benchmark.training import Classifier, normalized_feature_distance, pooled_features
+from benchmark.data.task import get_task
+from benchmark.models.method import METHODS, FitContext, Method, make_method, register_method
+from benchmark.models.training import Classifier, normalized_feature_distance, pooled_features
+from benchmark.runs.plan import RunFilters
+from benchmark.runs.runner import run_suite
+from benchmark.runs.suites import get_suite
+from benchmark.runs.workspace import Workspace
 
 
-def _context(harness: Harness, target: str, source: str | None, seed: int = 0) -> FitContext:
+def _context(workspace: Workspace, target: str, source: str | None, seed: int = 0) -> FitContext:
     task = get_task(target)
-    protocol = harness.protocol(task)
+    rt = workspace.resolve(target)
+    protocol = rt.protocol
     return FitContext(
-        backbone=harness.backbone(task), config=protocol.train, num_labels=task.num_labels,
-        train=harness.states(target, seed, "target", "train", "pretrained"),
-        validation=harness.states(target, seed, "target", "validation", "pretrained"),
-        make_trunk=harness.trunk_factory(task, "pretrained", seed),
-        source=copy.deepcopy(harness.source_model(source, seed)) if source else None,
+        backbone=rt.backbone, config=protocol.train, num_labels=task.num_labels,
+        train=workspace.states(target, seed, "target", "train", "pretrained"),
+        validation=workspace.states(target, seed, "target", "validation", "pretrained"),
+        make_trunk=workspace.trunk_factory(rt, "pretrained", seed),
+        source=copy.deepcopy(workspace.source_model(source, seed)) if source else None,
         generator=torch.Generator().manual_seed(seed),
     )
 
 
 @pytest.fixture(scope="module")
-def harness(smoke_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Harness:
-    return Harness(get_suite("smoke"), tmp_path_factory.mktemp("r"), cache_dir=smoke_cache)
+def workspace(smoke_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return Workspace(get_suite("smoke"), cache_dir=smoke_cache)
 
 
-def test_finetune_starts_from_the_source_tuned_weights(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = _context(harness, "digits", "mnist")
+def test_finetune_starts_from_the_source_tuned_weights(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = _context(workspace, "digits", "mnist")
     assert ctx.source is not None
     source_state = {k: v.clone() for k, v in ctx.source.trunk.state_dict().items()}
     pretrained_state = ctx.make_trunk().state_dict()
@@ -68,11 +71,11 @@ def _distance_to_teacher(model: Classifier, ctx: FitContext) -> float:
 
 
 @pytest.mark.parametrize("target,source", [("digits", "mnist"), ("debates", "synthetic_nli")])
-def test_distill_moves_the_student_toward_the_teacher(harness: Harness, target: str, source: str) -> None:
-    config = dataclasses.replace(harness.protocol(get_task(target)).train, max_epochs=3, patience=3)
+def test_distill_moves_the_student_toward_the_teacher(workspace: Workspace, target: str, source: str) -> None:
+    config = dataclasses.replace(workspace.resolve(target).protocol.train, max_epochs=3, patience=3)
     distances = {}
     for weight in (0.0, 5.0):
-        ctx = _context(harness, target, source)
+        ctx = _context(workspace, target, source)
         ctx.config = config
         model = make_method("distill", {"weight": weight}).fit(ctx)
         distances[weight] = _distance_to_teacher(model, ctx)
@@ -98,7 +101,7 @@ def spy() -> Iterator[None]:
 @pytest.mark.usefixtures("spy")
 def test_methods_never_see_the_test_split(smoke_cache: Path, tmp_path: Path) -> None:
     summary = run_suite("smoke", tmp_path, RunFilters(tasks=["digits"], methods=["test_spy"], seeds=[0]),
-                        cache_dir=smoke_cache, build_leaderboard=False)
+                        cache_dir=smoke_cache)
     assert summary.n_ok == 1
     ctx: FitContext = Spy.last_context  # type: ignore[attr-defined]
     test = get_task("digits").load(seed=0, budget=_budget())["test"]
@@ -110,12 +113,12 @@ def test_methods_never_see_the_test_split(smoke_cache: Path, tmp_path: Path) -> 
         value = getattr(ctx, field.name)
         assert not (isinstance(value, list) and set(map(str, value)) & test_ids)
     assert {f.name for f in dataclasses.fields(FitContext)}.isdisjoint({"test", "test_labels"})
-    # The trunk factory holds no way back to the harness (which holds the test split).
-    assert not any(isinstance(v, Harness) for v in vars(ctx.make_trunk).values())
+    # The trunk factory holds no way back to the workspace (which holds the test split).
+    assert not any(isinstance(v, Workspace) for v in vars(ctx.make_trunk).values())
 
 
 def _budget() -> Any:
-    from benchmark.task import Budget
+    from benchmark.data.task import Budget
 
     p = get_suite("smoke").protocols["image"]
     return Budget(p.train_budget, p.validation_budget, p.test_budget)

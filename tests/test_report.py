@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from run_store_helpers import build_toy_results, write_run
 
-from benchmark.leaderboard import build_leaderboards
-from benchmark.report import build_report
+from benchmark.analysis.leaderboard import build_leaderboards
+from benchmark.analysis.report import build_report
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "wbr"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""Reusable sources (benchmark.sources): the Hub path, the on-disk cache, readers, helpers.
+"""Reusable sources (benchmark.data.sources): the Hub path, the on-disk cache, readers, helpers.
 
 The Hub code path (``datasets.load_dataset``) runs offline against LOCAL STAND-INS written
 into ``tmp_path`` in the Hub's own format: Parquet files written by ``datasets`` (so
@@ -17,9 +17,8 @@ import datasets
 import numpy as np
 import pytest
 
-from benchmark import sources
-from benchmark.errors import DataError, SourceUnavailable
-from benchmark.sources import (
+from benchmark.data import sources
+from benchmark.data.sources import (
     HubSource,
     OfflineSource,
     cached_dataset,
@@ -28,7 +27,8 @@ from benchmark.sources import (
     package_file,
     read_idx,
 )
-from benchmark.task import SPLITS, Task, column, label_counts
+from benchmark.data.task import SPLITS, Task, column, label_counts
+from benchmark.errors import DataError, SourceUnavailable
 
 RTE_FEATURES = datasets.Features(
     {
@@ -187,7 +187,7 @@ def test_hub_unreachable_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
-    monkeypatch.setattr(sources, "_PROBED", {})
+    monkeypatch.setattr(sources.hub, "_PROBED", {})
     reason = HubSource("nyu-mll/glue", "rte").unavailable_reason()
     assert (
         reason is not None
@@ -292,7 +292,7 @@ def test_package_file_messages() -> None:
         package_file("no_such_package_xyz", "data/x.csv", "pip it")
     with pytest.raises(SourceUnavailable, match="missing; reinstall"):
         package_file("benchmark", "no/such/file.csv", "reinstall")
-    assert package_file("benchmark", "task.py", "x").is_file()
+    assert package_file("benchmark", "data/task.py", "x").is_file()
 
 
 def test_one_line() -> None:

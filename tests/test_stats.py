@@ -1,4 +1,4 @@
-"""Reference-value tests for benchmark.stats: each pins a function against scipy, sklearn or
+"""Reference-value tests for benchmark.analysis.stats: each pins a function against scipy, sklearn or
 a value computed by hand (the arithmetic is in the comments). Simulation-based validity
 tests (A/A error rate, coverage, power) live in test_stats_validity.py."""
 
@@ -11,8 +11,8 @@ import pytest
 import scipy.stats
 from sklearn.metrics import f1_score
 
-from benchmark import stats
-from benchmark.stats.paired import _bootstrap_sums, crossed_replicate_sums
+from benchmark.analysis import stats
+from benchmark.analysis.stats.paired import _bootstrap_sums, crossed_replicate_sums
 
 # --------------------------------------------------------------------------- metrics
 

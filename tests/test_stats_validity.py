@@ -17,7 +17,7 @@ Measured with the seeds below (R = 1000): A/A rate of p < 0.05 for the bootstrap
 (1 seed), 0.012 (3), 0.012 (5), 0.016 (5, seed effects); sign flip 0.034, 0.032, 0.036.
 Coverage 0.939 (1 seed), 0.983 (3 seeds, seed effects), 0.985 (5 seeds); mean interval
 half-width / (1.96 x true SD of the estimate) 0.99, 1.31, 1.32: with several seeds the
-crossed bootstrap is conservative (see benchmark.stats.paired).
+crossed bootstrap is conservative (see benchmark.analysis.stats.paired).
 
 Data generator (paired, with the shared structure real classifiers have). Each test
 example i has a type drawn from a fixed mixture; the type fixes P(ref correct) = p_i and
@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark import stats
+from benchmark.analysis import stats
 
 # (share, p_ref, p_method). Overall accuracy ~0.70.
 NULL_TYPES = [
@@ -123,7 +123,7 @@ def test_aa_false_positive_rate(n_seeds: int, seed_loss: float) -> None:
         # One seed: the ordinary example bootstrap, expected ~0.95 (+-3 SE = +-0.021).
         (1, 0.0, (0.925, 0.975)),
         # Several seeds: the crossed bootstrap is conservative by construction (the
-        # seed-by-example churn is counted more than once, see benchmark.stats.paired);
+        # seed-by-example churn is counted more than once, see benchmark.analysis.stats.paired);
         # in this generator it covers ~0.98. The width check below bounds how conservative.
         (3, 0.04, (0.93, 0.995)),
         (5, 0.0, (0.93, 0.995)),

@@ -12,9 +12,9 @@ import datasets
 import numpy as np
 import pytest
 
-from benchmark import nli_generator
+from benchmark.data import nli_generator
+from benchmark.data.task import INPUT_COLUMNS, SPLITS, Budget, Task, column, get_task, task_names
 from benchmark.errors import SourceUnavailable
-from benchmark.task import INPUT_COLUMNS, SPLITS, Budget, Task, column, get_task, task_names
 
 #: Total examples across train/validation/test for the offline tasks (issue 2).
 OFFLINE_SIZES: dict[str, int] = {

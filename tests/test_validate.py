@@ -17,8 +17,7 @@ GOOD = '''
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier, fit, new_head
+from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
 
 
 @register_method("{name}")
@@ -41,8 +40,7 @@ class Good(Method):
 UNTYPED = '''
 from dataclasses import dataclass
 
-from benchmark.method import FitContext, Method, register_method
-from benchmark.training import Classifier
+from benchmark.api import Classifier, FitContext, Method, register_method
 
 
 @register_method("untyped_method")

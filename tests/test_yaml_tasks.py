@@ -1,4 +1,4 @@
-"""Bring-your-own data: tasks declared in YAML (benchmark.yaml_task, tasks/yaml_tasks.py).
+"""Bring-your-own data: tasks declared in YAML (benchmark.data.yaml_task, tasks/yaml_tasks.py).
 
 All data here is TINY GENERATED FILES written into ``tmp_path`` in the real formats: GLUE
 TSV (RTE's and MRPC's real headers, with GLUE's unbalanced quotes), SICK's tab-separated
@@ -19,9 +19,9 @@ import datasets
 import pandas as pd
 import pytest
 
+from benchmark.data.task import SPLITS, TASKS, column, label_counts
+from benchmark.data.yaml_task import load_task_yaml
 from benchmark.errors import DataError, SourceUnavailable
-from benchmark.task import SPLITS, TASKS, column, label_counts
-from benchmark.yaml_task import load_task_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -359,7 +359,7 @@ def test_benchmark_tasks_path_registers_yaml_tasks(tmp_path: Path) -> None:
         "HF_DATASETS_OFFLINE": "1",
     }
     code = (
-        "from benchmark.task import get_task, task_names\n"
+        "from benchmark.data.task import get_task, task_names\n"
         "assert 'sick_from_env' in task_names() and 'rotten_tomatoes' in task_names()\n"
         "full = get_task('sick_from_env').load_full()\n"
         "print(sum(len(full[s]) for s in full))\n"

@@ -21,7 +21,7 @@ Bad input raises ``ValueError`` with one line naming the argument and the proble
 ``rng`` that is not a ``numpy.random.Generator`` raises ``TypeError``.
 """
 
-from benchmark.stats.aggregate import (
+from benchmark.analysis.stats.aggregate import (
     NAN_POLICIES,
     iqm,
     mean_of_means,
@@ -30,7 +30,7 @@ from benchmark.stats.aggregate import (
     probability_of_improvement,
     stratified_bootstrap_ci,
 )
-from benchmark.stats.metrics import (
+from benchmark.analysis.stats.metrics import (
     INCONCLUSIVE,
     NEGATIVE,
     POSITIVE,
@@ -46,8 +46,8 @@ from benchmark.stats.metrics import (
     verdicts,
     win_tie_loss,
 )
-from benchmark.stats.multiple import CORRECTIONS, adjust_pvalues
-from benchmark.stats.paired import (
+from benchmark.analysis.stats.multiple import CORRECTIONS, adjust_pvalues
+from benchmark.analysis.stats.paired import (
     MIN_SEEDS_WILCOXON,
     BootstrapResult,
     McNemarResult,

@@ -1,6 +1,6 @@
-"""The run store: where runs live on disk, how they are written, and how they are read back.
+"""The run store: one run's identity, where it lives on disk, how it is written and read.
 
-Layout (BRIEF section 5)::
+Layout::
 
     <results>/runs/<suite>/plan.json
     <results>/runs/<suite>/<target>/<method>/<source or ->/seed=<s>/run.json
@@ -8,28 +8,28 @@ Layout (BRIEF section 5)::
 
 ``run.json`` is written last, so a run folder without it is an *interrupted* run and
 counts as missing. A failed run has ``run.json`` with ``"status": "failed"`` and no
-predictions. Every write goes through a temporary file in the same folder followed by
-``os.replace``, so a reader never sees a half-written file.
+predictions. Every write is atomic (:mod:`benchmark.files`), so a reader never sees a
+half-written file.
 
-The harness uses the writing helpers; the leaderboard builder uses :func:`scan_runs`,
-:func:`load_plan` and :meth:`RunRecord.predictions`. Nothing here trains or computes
-statistics.
+The runner writes through :class:`RunStore`; the leaderboard builder reads with
+:func:`scan_runs`, :func:`load_plan` and :meth:`RunRecord.predictions`. Nothing here
+trains or computes statistics.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import math
 import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
+
+from benchmark.files import atomic_write_json, atomic_write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -40,71 +40,29 @@ PREDICTIONS_FILENAME = "predictions.parquet"
 NO_SOURCE = "-"
 """Folder name (and CSV value) standing for "no source task" (per-target methods)."""
 REFERENCE_METHOD = "target_only"
-"""The method every transfer gain is measured against (BRIEF section 4)."""
+"""The method every transfer gain is measured against: the backbone fine-tuned on the target alone."""
 PREDICTION_COLUMNS = ("id", "label", "prediction", "correct", "probabilities")
 
 Status = Literal["ok", "failed", "missing"]
 
 
-# --------------------------------------------------------------------------- writing
+@dataclass(frozen=True, order=True)
+class RunId:
+    """Identity of one run: (suite, target, method, source, seed). ``source`` is ``-`` for none."""
 
+    suite: str
+    target: str
+    method: str
+    source: str
+    seed: int
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, os.replace.
+    @property
+    def source_task(self) -> str | None:
+        """The source task's name, or None for per-target methods."""
+        return None if self.source == NO_SOURCE else self.source
 
-    Parent folders are created. A crash leaves either the old file or the new one, never a
-    truncated mix. Returns the path written.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Atomically write UTF-8 text (``\\n`` line endings on every platform)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _strict_json(obj: Any) -> Any:
-    """``obj`` with every non-finite float (NaN, ±inf) replaced by ``None``."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_strict_json(v) for v in obj]
-    return obj
-
-
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Atomically write ``obj`` as pretty, key-sorted JSON (stable bytes for equal content).
-
-    NaN and infinity are not JSON: they are written as ``null``, so every JSON reader can
-    read the file. Objects json cannot encode raise ``TypeError`` before anything is written.
-    """
-    text = json.dumps(_strict_json(obj), indent=2, sort_keys=True, ensure_ascii=False,
-                      allow_nan=False)
-    return atomic_write_text(path, text + "\n")
-
-
-def atomic_write_parquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
-    """Atomically write a DataFrame as Parquet (pyarrow engine, no pandas index)."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, engine="pyarrow", index=False)
-    return atomic_write_bytes(path, buffer.getvalue())
+    def label(self) -> str:
+        return f"{self.method} {self.source_task or '∅'}→{self.target} seed={self.seed}"
 
 
 def source_dirname(source: str | None) -> str:
@@ -132,18 +90,44 @@ def plan_path(results_dir: str | os.PathLike[str], suite: str) -> Path:
     return Path(results_dir) / RUNS_DIRNAME / suite / PLAN_FILENAME
 
 
+class RunStore:
+    """Writes runs and plans into one results folder (the only writer of ``runs/``)."""
+
+    def __init__(self, results_dir: str | os.PathLike[str]):
+        self.results_dir = Path(results_dir)
+
+    def run_dir(self, run: RunId) -> Path:
+        return run_dir(self.results_dir, run.suite, run.target, run.method, run.source, run.seed)
+
+    def write_plan(self, suite: str, runs: Sequence[RunId]) -> Path:
+        """Record every run a ``run`` planned, so runs that never finish count as missing."""
+        return atomic_write_json(plan_path(self.results_dir, suite), {"suite": suite, "runs": [
+            {"target": r.target, "method": r.method, "source": r.source_task, "seed": r.seed} for r in runs]})
+
+    def is_finished(self, run: RunId, key: str, retry_failed: bool = False) -> bool:
+        """Whether ``run`` has a ``run.json`` with this ``key`` that is ok (or failed, unless retrying)."""
+        path = self.run_dir(run) / RUN_FILENAME
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return False
+        if not isinstance(record, dict) or record.get("key") != key:
+            return False
+        return record.get("status") == "ok" or (record.get("status") == "failed" and not retry_failed)
+
+    def write_run(self, run: RunId, predictions: pa.Table | None, record: Mapping[str, Any]) -> Path:
+        """Write one finished run: predictions first (none for a failed run), ``run.json`` last."""
+        folder = self.run_dir(run)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / RUN_FILENAME).unlink(missing_ok=True)  # from here until the end: interrupted
+        if predictions is None:
+            (folder / PREDICTIONS_FILENAME).unlink(missing_ok=True)
+        else:
+            atomic_write_parquet(folder / PREDICTIONS_FILENAME, predictions)
+        return atomic_write_json(folder / RUN_FILENAME, dict(record))
+
+
 # --------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True, order=True)
-class RunKey:
-    """Identity of one run inside a results folder. ``source`` is ``-`` for no source."""
-
-    suite: str
-    target: str
-    method: str
-    source: str
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -155,7 +139,7 @@ class RunRecord:
     (planned but the folder is absent, or interrupted: no readable run.json).
     """
 
-    key: RunKey
+    run: RunId
     status: Status
     path: Path
     manifest: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -163,23 +147,23 @@ class RunRecord:
 
     @property
     def suite(self) -> str:
-        return self.key.suite
+        return self.run.suite
 
     @property
     def target(self) -> str:
-        return self.key.target
+        return self.run.target
 
     @property
     def method(self) -> str:
-        return self.key.method
+        return self.run.method
 
     @property
     def source(self) -> str:
-        return self.key.source
+        return self.run.source
 
     @property
     def seed(self) -> int:
-        return self.key.seed
+        return self.run.seed
 
     @property
     def predictions_path(self) -> Path:
@@ -193,21 +177,6 @@ class RunRecord:
         if self.status != "ok":
             raise FileNotFoundError(f"run {self.path} has status {self.status}; no predictions")
         return read_predictions(self.predictions_path, columns=columns)
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """One entry of ``plan.json``. ``source`` is ``-`` for per-target methods."""
-
-    suite: str
-    target: str
-    method: str
-    source: str
-    seed: int
-
-    @property
-    def key(self) -> RunKey:
-        return RunKey(self.suite, self.target, self.method, self.source, self.seed)
 
 
 def read_predictions(
@@ -228,7 +197,7 @@ def suites(results_dir: str | os.PathLike[str]) -> list[str]:
     return sorted(p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[PlannedRun]:
+def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
     """The runs that the last ``run`` of ``suite`` planned; ``[]`` when there is no plan.json.
 
     A malformed plan is logged and ignored (then only the runs found on disk count).
@@ -239,7 +208,7 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[PlannedRu
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         planned = [
-            PlannedRun(
+            RunId(
                 suite=suite,
                 target=str(entry["target"]),
                 method=str(entry["method"]),
@@ -251,7 +220,7 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[PlannedRu
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring malformed %s: %s", path, exc)
         return []
-    return sorted(set(planned), key=lambda p: p.key)
+    return sorted(set(planned))
 
 
 def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, Path]]:
@@ -270,7 +239,7 @@ def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, Path]]
         yield target_dir.name, method_dir.name, source_dir.name, seed, seed_dir
 
 
-def _read_record(key: RunKey, folder: Path) -> RunRecord:
+def _read_record(key: RunId, folder: Path) -> RunRecord:
     manifest_path = folder / RUN_FILENAME
     if not manifest_path.is_file():
         return RunRecord(key, "missing", folder, error="interrupted: no run.json")
@@ -299,25 +268,24 @@ def scan_runs(
     *,
     include_planned: bool = True,
 ) -> list[RunRecord]:
-    """Every run of ``<results>/runs`` (one suite or all), sorted by :class:`RunKey`.
+    """Every run of ``<results>/runs`` (one suite or all), sorted by :class:`RunId`.
 
     With ``include_planned`` (the default), runs listed in a suite's ``plan.json`` whose
     folder does not exist are returned too, with status ``"missing"``, so nothing planned
     silently vanishes. Runs on disk that the plan does not list are returned as found.
     """
     names = [suite] if suite is not None else suites(results_dir)
-    records: dict[RunKey, RunRecord] = {}
+    records: dict[RunId, RunRecord] = {}
     for name in names:
         suite_dir = Path(results_dir) / RUNS_DIRNAME / name
         if suite_dir.is_dir():
             for target, method, source, seed, folder in _iter_run_dirs(suite_dir):
-                key = RunKey(name, target, method, source, seed)
+                key = RunId(name, target, method, source, seed)
                 records[key] = _read_record(key, folder)
         if include_planned:
             for planned in load_plan(results_dir, name):
-                if planned.key not in records:
+                if planned not in records:
                     folder = run_dir(results_dir, name, planned.target, planned.method,
                                      planned.source, planned.seed)
-                    records[planned.key] = RunRecord(planned.key, "missing", folder,
-                                                     error="not run")
+                    records[planned] = RunRecord(planned, "missing", folder, error="not run")
     return [records[k] for k in sorted(records)]

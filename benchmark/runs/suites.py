@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from benchmark.errors import unknown_name
-from benchmark.training import TrainConfig
+from benchmark.models.training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Suite:
     methods: tuple[str, ...] | None = None  # None: every registered method
 
     def family_of(self, task: str) -> str:
-        from benchmark.task import get_task
+        from benchmark.data.task import get_task
 
         return get_task(task).family
 

@@ -50,9 +50,9 @@ from typing import Any
 
 import yaml
 
+from benchmark.data.sources import FORMATS, LocalFileSource
+from benchmark.data.task import INPUT_COLUMNS, KINDS, SPLITS, Task
 from benchmark.errors import DataError, did_you_mean
-from benchmark.sources import FORMATS, LocalFileSource
-from benchmark.task import INPUT_COLUMNS, KINDS, SPLITS, Task
 
 KEYS: tuple[str, ...] = (
     "name",

@@ -12,7 +12,7 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from benchmark.stats._validation import (
+from benchmark.analysis.stats._validation import (
     FloatArray,
     as_correct_matrix,
     as_finite_vector,

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from benchmark.stats._validation import FloatArray, check_choice
+from benchmark.analysis.stats._validation import FloatArray, check_choice
 
 #: Names accepted by :func:`adjust_pvalues` (and by ``--correction``).
 CORRECTIONS: tuple[str, ...] = ("holm", "bh", "none")

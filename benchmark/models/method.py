@@ -14,7 +14,7 @@ A method is one file in ``baselines/`` (or a third-party package's module listed
             ...
 
 ``__init__`` (the dataclass's) only stores hyperparameters; ``fit`` does the work and
-returns a :class:`~benchmark.training.Classifier`. The harness, not the method, predicts
+returns a :class:`~benchmark.models.training.Classifier`. The harness, not the method, predicts
 the target's test split: the context holds only training and validation data.
 """
 
@@ -31,10 +31,10 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from benchmark.backbones import Backbone, StemInit
 from benchmark.errors import ConfigError, did_you_mean
+from benchmark.models.backbones import Backbone, StemInit
+from benchmark.models.training import Classifier, LabeledStates, TrainConfig, TrainResult
 from benchmark.registry import Registry
-from benchmark.training import Classifier, LabeledStates, TrainConfig, TrainResult
 
 HYPERPARAMETER_TYPES = (bool, int, float, str)
 
@@ -71,7 +71,7 @@ class FitContext:
     def record(self, result: TrainResult, extra_examples: int = 0) -> None:
         """Report a training loop's history and work (stored in the run's ``run.json``).
 
-        ``extra_examples`` counts forward passes outside :func:`~benchmark.training.fit`
+        ``extra_examples`` counts forward passes outside :func:`~benchmark.models.training.fit`
         (e.g. a teacher's features on the training set)."""
         self.examples_processed += result.examples_processed + extra_examples
         self.training.append({"val_accuracy": result.val_accuracy, "train_loss": result.losses,
@@ -114,7 +114,7 @@ def hyperparameter_problems(cls: type) -> list[str]:
     """Why ``cls`` is not a valid method class (empty when it is)."""
     problems: list[str] = []
     if not (isinstance(cls, type) and issubclass(cls, Method)):
-        return [f"{cls!r} does not subclass benchmark.method.Method"]
+        return [f"{cls!r} does not subclass benchmark.models.method.Method"]
     if not dataclasses.is_dataclass(cls):
         return [f"{cls.__name__} must be a @dataclass so its hyperparameters are typed fields"]
     hints = typing.get_type_hints(cls)

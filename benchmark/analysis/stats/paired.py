@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from benchmark.stats._validation import (
+from benchmark.analysis.stats._validation import (
     FloatArray,
     IntArray,
     as_correct_matrix,

@@ -1,4 +1,4 @@
-"""The harness on the real smoke suite: real tasks, real backbones, real training."""
+"""Running suites on the real smoke suite: real tasks, real backbones, real training."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from benchmark.harness import RunFilters, plan_runs, run_suite
-from benchmark.method import METHODS, FitContext, Method, register_method
-from benchmark.suites import get_suite
-from benchmark.training import Classifier
+from benchmark.models.method import METHODS, FitContext, Method, register_method
+from benchmark.models.training import Classifier
+from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
+from benchmark.runs.executor import OnResult, WorkspaceSpec, train_sources
+from benchmark.runs.plan import RunFilters, plan_runs
+from benchmark.runs.runner import run_suite
+from benchmark.runs.store import RunStore
+from benchmark.runs.suites import get_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,7 +37,7 @@ def test_smoke_suite_runs_every_method_and_kind(smoke_results: Path) -> None:
     specs = plan_runs(get_suite("smoke"), RunFilters())
     kinds = set()
     for spec in specs:
-        folder = spec.directory(smoke_results)
+        folder = RunStore(smoke_results).run_dir(spec)
         record = json.loads((folder / "run.json").read_text())
         assert record["status"] == "ok", record["error"]
         kinds.add(record["task_kind"])
@@ -74,12 +78,46 @@ def test_same_seed_same_predictions_bit_for_bit(
     smoke_results: Path, smoke_cache: Path, tmp_path: Path
 ) -> None:
     filters = RunFilters(tasks=["digits", "debates"], methods=["target_only", "distill"], seeds=[1])
-    summary = run_suite("smoke", tmp_path, filters, cache_dir=smoke_cache, build_leaderboard=False)
+    summary = run_suite("smoke", tmp_path, filters, cache_dir=smoke_cache)
     assert summary.n_ok > 0 and summary.n_failed == 0
     for spec in plan_runs(get_suite("smoke"), filters):
-        again = (spec.directory(tmp_path) / "predictions.parquet").read_bytes()
-        first = (spec.directory(smoke_results) / "predictions.parquet").read_bytes()
+        again = (RunStore(tmp_path).run_dir(spec) / "predictions.parquet").read_bytes()
+        first = (RunStore(smoke_results).run_dir(spec) / "predictions.parquet").read_bytes()
         assert again == first, spec.label()
+
+
+class ReverseExecutor:
+    """A stand-in executor written for this test: a fresh workspace of its own, the source models
+    first, then the runs in reverse order, results collected before any is handed back."""
+
+    def __init__(self) -> None:
+        self.order: list[RunJob] = []
+
+    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+                on_result: OnResult) -> None:
+        ws = workspace.build()
+        train_sources(ws, list(reversed(sources)))
+        outcomes: list[tuple[RunJob, RunOutcome]] = []
+        for job in reversed(runs):
+            self.order.append(job)
+            outcomes.append((job, execute_run(ws, job)))
+        for job, outcome in outcomes:
+            on_result(job, outcome)
+
+
+def test_any_executor_gives_the_local_executors_predictions(
+    smoke_results: Path, smoke_cache: Path, tmp_path: Path
+) -> None:
+    executor = ReverseExecutor()
+    summary = run_suite("smoke", tmp_path, cache_dir=smoke_cache, executor=executor)
+    assert summary.n_failed == 0 and summary.n_ok == summary.n_planned > 0
+    planned = plan_runs(get_suite("smoke"), RunFilters())
+    assert [job.run for job in executor.order] == planned[::-1]
+    assert any(job.needs is not None for job in executor.order)  # sources are explicit dependencies
+    for spec in planned:
+        mine = pd.read_parquet(RunStore(tmp_path).run_dir(spec) / "predictions.parquet")
+        local = pd.read_parquet(RunStore(smoke_results).run_dir(spec) / "predictions.parquet")
+        assert mine.equals(local), spec.label()
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from benchmark.data.task import SPLITS, get_task, label_counts, task_names
 from benchmark.errors import BenchmarkError
-from benchmark.task import SPLITS, get_task, label_counts, task_names
 
 
 def task_rows() -> list[dict[str, object]]:

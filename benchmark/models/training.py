@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from benchmark.backbones import States
+from benchmark.models.backbones.base import States, autocast
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,6 @@ def freeze(module: ModuleT) -> ModuleT:
     return module
 
 
-def _autocast(device: str, enabled: bool) -> torch.autocast:
-    return torch.autocast("cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16, enabled=enabled)
-
-
 def _to(batch: dict[str, torch.Tensor], device: str) -> dict[str, torch.Tensor]:
     """Move a batch to ``device``; cached bf16 states become float32 (autocast recasts)."""
     return {k: v.to(device).float() if v.is_floating_point() else v.to(device) for k, v in batch.items()}
@@ -106,7 +102,7 @@ def batched_outputs(module: nn.Module, states: States, config: TrainConfig, devi
     module.eval()
     out: torch.Tensor | None = None
     for idx in states.batches(config.eval_batch_size):
-        with _autocast(device, config.bf16):
+        with autocast(device, config.bf16):
             values = module(_to(states.batch(idx), device)).float().cpu()
         if out is None:
             out = torch.empty((len(states), values.shape[1]))
@@ -197,7 +193,7 @@ def fit(
         total = 0.0
         for idx in bucketed_order(train.states, config.batch_size, generator):
             batch = _to(train.states.batch(idx), device)
-            with _autocast(device, config.bf16):
+            with autocast(device, config.bf16):
                 feats = model.features(batch)
                 logits = model.head(feats)
             loss = F.cross_entropy(logits.float(), train.labels[idx].to(device))

@@ -1,0 +1,126 @@
+"""Run results as the statistics need them: each ok run's per-example correctness, sorted by
+id, grouped by (suite, target, method, source), and aligned across runs on shared ids."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from benchmark.analysis import stats
+from benchmark.runs.store import RunId, RunRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The per-example results of one ok run, sorted by id."""
+
+    ids: npt.NDArray[np.str_]
+    correct: npt.NDArray[np.bool_]
+    accuracy: float
+    macro_f1: float
+    wall_seconds: float
+    examples_processed: float
+
+
+@dataclass
+class PairAccuracies:
+    """What one (method, source) vs reference comparison on a target produced."""
+
+    acc_method: npt.NDArray[np.float64]
+    acc_ref: npt.NDArray[np.float64]
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def load_run(record: RunRecord) -> RunData:
+    frame = record.predictions(columns=["label", "prediction", "correct"])
+    if frame["id"].duplicated().any():
+        log.warning("run %s has duplicate example ids; keeping the first of each", record.path)
+        frame = frame.drop_duplicates("id", keep="first").reset_index(drop=True)
+    if len(frame) == 0:
+        raise ValueError("predictions.parquet has no rows")
+    ids = frame["id"].to_numpy(dtype=str)
+    order = np.argsort(ids, kind="stable")  # numpy's order, which searchsorted relies on
+    ids = ids[order]
+    correct = frame["correct"].to_numpy(dtype=bool)[order]
+    label = frame["label"].to_numpy()[order]
+    prediction = frame["prediction"].to_numpy()[order]
+    timings = record.manifest.get("timings") or {}
+    return RunData(
+        ids=ids,
+        correct=correct,
+        accuracy=float(np.mean(correct)),
+        macro_f1=stats.macro_f1(label, prediction),
+        wall_seconds=_float(timings.get("wall_seconds")),
+        examples_processed=_float(record.manifest.get("examples_processed")),
+    )
+
+
+class RunResults:
+    """Run records grouped by (suite, target, method, source), with loaded predictions."""
+
+    def __init__(self, records: Sequence[RunRecord]) -> None:
+        self.status: dict[RunId, str] = {}
+        self.records: dict[RunId, RunRecord] = {}
+        self.data: dict[RunId, RunData] = {}
+        self.groups: dict[tuple[str, str, str, str], list[RunId]] = defaultdict(list)
+        for record in records:
+            key = record.run
+            status = record.status
+            if status == "ok":
+                try:
+                    self.data[key] = load_run(record)
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("counting run %s as failed: unreadable predictions (%s)",
+                                record.path, exc)
+                    status = "failed"
+            self.status[key] = status
+            self.records[key] = record
+            self.groups[(key.suite, key.target, key.method, key.source)].append(key)
+
+    def keys(self, suite: str, target: str, method: str, source: str) -> list[RunId]:
+        return sorted(self.groups.get((suite, target, method, source), []))
+
+    def seed_status(self, suite: str, target: str, method: str, source: str) -> dict[int, str]:
+        return {k.seed: self.status[k] for k in self.keys(suite, target, method, source)}
+
+
+def aligned(runs: Sequence[RunData], what: str) -> tuple[npt.NDArray[np.str_],
+                                                            npt.NDArray[np.bool_]]:
+    """Correctness of several runs on their common example ids. Shape (len(runs), N)."""
+    common = runs[0].ids
+    if all(np.array_equal(run.ids, common) for run in runs[1:]):  # the usual case
+        return common, np.vstack([run.correct for run in runs])
+    for run in runs[1:]:
+        common = np.intersect1d(common, run.ids, assume_unique=True)
+    log.warning("%s: runs cover different test examples; using the %d ids they share",
+                what, common.size)
+    rows = []
+    for run in runs:
+        idx = np.searchsorted(run.ids, common)
+        rows.append(run.correct[idx])
+    matrix = np.vstack(rows) if rows else np.zeros((0, 0), dtype=bool)
+    return common, matrix
+
+
+def pair_rng(seed: int, *parts: str) -> np.random.Generator:
+    """A generator seeded by ``seed`` and a stable hash of ``parts`` (order-independent of
+    other pairs, identical across runs and platforms)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=words))
+

@@ -1,0 +1,178 @@
+"""The report's figures: per-method transfer heatmaps and gain-with-CI plots (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+REPORT_DIRNAME = "report"
+_FIGURE_PREFIXES = ("heatmap_", "gain_")
+_POSITIVE_COLOUR = "#2166ac"
+_NEGATIVE_COLOUR = "#b2182b"
+_NEUTRAL_COLOUR = "#555555"
+from benchmark.files import atomic_write_bytes  # noqa: E402
+from benchmark.runs.store import REFERENCE_METHOD  # noqa: E402
+
+_NEGATIVE_COLOUR = "#b2182b"
+_NEUTRAL_COLOUR = "#555555"
+_MISSING_COLOUR = "#bdbdbd"
+MINUS = "\u2212"
+MINUS = "\u2212"
+
+
+def isnan(value: Any) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return value is None
+
+
+def fmt_points(value: Any, signed: bool = True) -> str:
+    """A gain (fraction) in accuracy points, e.g. ``+3.2``; ``–`` when missing."""
+    if isnan(value):
+        return "–"
+    text = f"{100.0 * float(value):+.1f}" if signed else f"{100.0 * float(value):.1f}"
+    return text.replace("-", MINUS)
+
+
+def fmt_ci(low: Any, high: Any) -> str:
+    if isnan(low) or isnan(high):
+        return "–"
+    return f"[{fmt_points(low)}, {fmt_points(high)}]"
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    if isnan(value):
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+def fmt_p(value: Any) -> str:
+    if isnan(value):
+        return "–"
+    v = float(value)
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_int(value: Any) -> str:
+    return "–" if isnan(value) else str(int(float(value)))
+
+
+def source_label(source: str) -> str:
+    return "(none)" if source == "-" else source
+
+
+def slug(*parts: str) -> str:
+    """A file-name-safe join of names: ``default__linear_probe``."""
+    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", p).strip("-") or "x" for p in parts)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _savefig(fig: plt.Figure, path: Path) -> Path:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight",
+                metadata={"Software": None})
+    plt.close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> Path:
+    """Source x target heatmap of one method's gains (rows of transfer_matrix.csv)."""
+    sources = sorted(rows["source"].astype(str).unique())
+    targets = sorted(rows["target"].astype(str).unique())
+    grid = np.full((len(sources), len(targets)), np.nan)
+    for r in rows.itertuples(index=False):
+        grid[sources.index(str(r.source)), targets.index(str(r.target))] = float(r.gain) * 100
+    finite = np.abs(grid[np.isfinite(grid)])
+    lim = max(float(finite.max()) if finite.size else 0.0, 1.0)
+    width = max(4.5, 0.95 * len(targets) + 2.8)
+    height = max(2.6, 0.62 * len(sources) + 1.9)
+    fig, ax = plt.subplots(figsize=(width, height))
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="white")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap,
+                      norm=TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim), aspect="auto")
+    for r in rows.itertuples(index=False):
+        i, j = sources.index(str(r.source)), targets.index(str(r.target))
+        if r.verdict == "missing":
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=_MISSING_COLOUR,
+                                   edgecolor="white", linewidth=1.0))
+            ax.text(j, i, "missing", ha="center", va="center", fontsize=7, color="#333333")
+            continue
+        value = grid[i, j]
+        marker = {"positive": "+", "negative": MINUS}.get(str(r.verdict), "")
+        if r.verdict == "negative":
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                                   edgecolor="black", linewidth=1.2))
+        elif r.verdict == "positive":
+            ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
+                                   edgecolor="black", linewidth=1.5))
+        colour = "white" if abs(value) > 0.6 * lim else "black"
+        label = fmt_points(value / 100.0) + (f"\n{marker}" if marker else "")
+        ax.text(j, i, label, ha="center", va="center", fontsize=8, color=colour,
+                fontweight="bold" if marker else "normal")
+    ax.set_xticks(range(len(targets)), targets, rotation=35, ha="right")
+    ax.set_yticks(range(len(sources)), [source_label(s) for s in sources])
+    ax.set_xlabel("target task")
+    ax.set_ylabel("source task")
+    ax.set_title(f"{method} vs {REFERENCE_METHOD} ({suite}): transfer gain", fontsize=10)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    bar.set_label("gain (accuracy points)")
+    return _savefig(fig, path)
+
+
+def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> Path:
+    """Gain with its 95% CI per pair (one line per source→target), coloured by verdict."""
+    tested = rows[rows["verdict"] != "missing"].copy()
+    missing = rows[rows["verdict"] == "missing"]
+    tested = tested.sort_values(["gain", "source", "target"], kind="stable")
+    labels = [f"{source_label(str(s))} \u2192 {t}" for s, t in zip(tested["source"],
+                                                                    tested["target"], strict=True)]
+    labels += [f"{source_label(str(s))} \u2192 {t} (missing)"
+               for s, t in zip(missing["source"], missing["target"], strict=True)]
+    n = max(1, len(labels))
+    fig, ax = plt.subplots(figsize=(7.0, max(2.2, 0.34 * n + 1.3)))
+    y = np.arange(len(tested))
+    gains = tested["gain"].to_numpy(dtype=float) * 100
+    low = tested["ci_low"].to_numpy(dtype=float) * 100
+    high = tested["ci_high"].to_numpy(dtype=float) * 100
+    colours = [{"positive": _POSITIVE_COLOUR, "negative": _NEGATIVE_COLOUR}.get(v, _NEUTRAL_COLOUR)
+               for v in tested["verdict"]]
+    for k in range(len(tested)):
+        ax.errorbar(gains[k], y[k], xerr=[[gains[k] - low[k]], [high[k] - gains[k]]], fmt="o",
+                    color=colours[k], ecolor=colours[k], capsize=3, markersize=5)
+    for k in range(len(missing)):
+        ax.text(0.0, len(tested) + k, "no paired seed", ha="center", va="center", fontsize=8,
+                color="#666666")
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"gain vs {REFERENCE_METHOD} (accuracy points, 95% CI)")
+    ax.set_title(f"{method} ({suite}): blue = positive, red = negative, grey = inconclusive",
+                 fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return _savefig(fig, path)
+
+
+# --------------------------------------------------------------------------- sections
+
+

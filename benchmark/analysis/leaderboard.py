@@ -1,0 +1,159 @@
+"""Leaderboards: tidy CSVs computed from the run store alone (BRIEF sections 4 and 5).
+
+``build_leaderboards(results_dir)`` reads every run under ``<results>/runs`` (all suites),
+computes accuracies, transfer gains against ``target_only``, paired significance tests,
+multiple-comparison adjustments, verdicts and per-method aggregates with
+:mod:`benchmark.analysis.stats`, and writes five CSVs to ``<results>/leaderboards/``:
+
+- ``per_task.csv``: one row per (suite, method, source, target): accuracy over seeds.
+- ``transfer_matrix.csv``: one row per (suite, method, source, target) of every method
+  except the reference: gain, CI, p, adjusted p, verdict.
+- ``negative_transfer.csv``: the rows of the transfer matrix judged negative.
+- ``significance.csv``: one row per test run (bootstrap, sign flip, McNemar per seed,
+  Wilcoxon), with the family it was adjusted in.
+- ``leaderboard.csv``: one row per (suite, method): aggregates over pairs with CIs, rank.
+
+Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples below are the
+source of truth; a test checks that the document and the files agree).
+
+Design decisions (also in the docs):
+
+- **Suites** are never mixed: every CSV has a ``suite`` column and every statistic, family
+  and rank is computed inside one suite.
+- **Pairing**: a comparison of method M (source S) with ``target_only`` on target T uses
+  only the seeds where both runs are ok, and aligns test examples by ``id`` (never by row
+  order); examples missing from any of those runs are dropped (with a warning).
+- **Families**: p-values are adjusted together per (suite, test): all hierarchical-bootstrap
+  p-values of a suite form one family (every method and pair), all sign-flip p-values
+  another, all per-seed McNemar p-values another, all Wilcoxon p-values another. The
+  verdict uses the adjusted hierarchical-bootstrap p-value.
+- **Random numbers**: each bootstrap / permutation gets its own generator seeded from
+  ``seed`` and a hash of (suite, method, source, target, test), so the numbers for one pair
+  do not change when other pairs or methods are added, and reruns are byte-identical.
+- **Missing data**: a planned run without results is *missing*, a run whose ``run.json``
+  says failed is *failed*; both are counted in ``n_failed`` / ``n_missing`` columns, and a
+  pair with no paired seed keeps its row with empty statistics and verdict ``missing``.
+- **Rank** (leaderboard): methods are ordered by ``mean_rank`` (average rank of the
+  method's accuracy per target, rank 1 = best, ties averaged), then by higher
+  ``mean_gain``, then by name; ``rank`` is the 1-based position in that order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.analysis import stats
+from benchmark.analysis.collect import RunResults
+from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, csv_text, sort_rows
+from benchmark.analysis.tables import leaderboard_table, per_task_table, transfer_and_significance
+from benchmark.errors import BenchmarkError, ConfigError
+from benchmark.files import atomic_write_text
+from benchmark.runs.store import RUNS_DIRNAME, RunRecord, scan_runs
+
+log = logging.getLogger(__name__)
+
+LEADERBOARDS_DIRNAME = "leaderboards"
+
+
+@dataclass(frozen=True)
+class Leaderboards:
+    """The five leaderboard tables, as written to CSV."""
+
+    leaderboard: pd.DataFrame
+    per_task: pd.DataFrame
+    transfer_matrix: pd.DataFrame
+    negative_transfer: pd.DataFrame
+    significance: pd.DataFrame
+
+    def files(self) -> dict[str, pd.DataFrame]:
+        """File name -> table, in the order of :data:`CSV_COLUMNS`."""
+        return {
+            "leaderboard.csv": self.leaderboard,
+            "per_task.csv": self.per_task,
+            "transfer_matrix.csv": self.transfer_matrix,
+            "negative_transfer.csv": self.negative_transfer,
+            "significance.csv": self.significance,
+        }
+
+
+def _check_options(alpha: float, correction: str, n_resamples: int) -> str:
+    if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
+        raise ConfigError(f"--alpha must be a number strictly between 0 and 1, got {alpha!r}")
+    name = str(correction).strip().lower()
+    if name not in stats.CORRECTIONS:
+        raise ConfigError(f"unknown correction {correction!r}; choose one of "
+                          f"{', '.join(stats.CORRECTIONS)}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
+        raise ConfigError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+    return name
+
+
+def compute_leaderboards(
+    records: Sequence[RunRecord],
+    *,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> Leaderboards:
+    """Compute every leaderboard table from run records (see :func:`run_store.scan_runs`)."""
+    correction = _check_options(alpha, correction, n_resamples)
+    store = RunResults(records)
+    per_task = sort_rows(per_task_table(store, n_resamples=n_resamples, seed=seed),
+                     ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
+    transfer, significance, pairs = transfer_and_significance(
+        store, alpha=float(alpha), correction=correction, n_resamples=n_resamples, seed=seed)
+    negative = transfer[transfer["verdict"] == stats.NEGATIVE].assign(
+        _ntg=lambda f: -f["ntg"].astype(float))
+    negative = negative.sort_values(["suite", "_ntg", "method", "source", "target"],
+                                    kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
+    leaderboard = leaderboard_table(per_task, transfer, pairs, store,
+                                     n_resamples=n_resamples, seed=seed)
+    return Leaderboards(leaderboard, per_task, transfer, negative, significance)
+
+
+def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:
+    """``<results>/leaderboards``."""
+    return Path(results_dir) / LEADERBOARDS_DIRNAME
+
+
+def build_leaderboards(
+    results_dir: str | os.PathLike[str],
+    *,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> list[Path]:
+    """Rebuild ``<results>/leaderboards/*.csv`` from ``<results>/runs`` (every suite).
+
+    Deterministic: the same runs and options give byte-identical files. Each file is
+    written atomically. Returns the written paths (in :data:`CSV_COLUMNS` order).
+
+    Raises :class:`BenchmarkError` when there is no ``runs`` folder, and
+    :class:`ConfigError` for a bad ``alpha`` / ``correction`` / ``n_resamples``.
+    """
+    results = Path(results_dir)
+    runs = results / RUNS_DIRNAME
+    if not runs.is_dir():
+        raise BenchmarkError(
+            f"no runs under {runs}; run 'python -m benchmark run' first or pass --results DIR")
+    records = scan_runs(results)
+    if not records:
+        log.warning("no runs found under %s; writing empty leaderboards", runs)
+    tables = compute_leaderboards(records, alpha=alpha, correction=correction,
+                                  n_resamples=n_resamples, seed=seed)
+    out_dir = leaderboards_dir(results)
+    written = []
+    for name, frame in tables.files().items():
+        written.append(atomic_write_text(out_dir / name, csv_text(frame)))
+    n_neg = len(tables.negative_transfer)
+    log.info("leaderboards: %d runs, %d pairs (%d negative) -> %s", len(records),
+             len(tables.transfer_matrix), n_neg, out_dir)
+    return written

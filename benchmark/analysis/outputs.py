@@ -1,0 +1,46 @@
+"""Rebuild the leaderboards and the report after a run, unless they already show these runs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from benchmark import paths
+from benchmark.analysis.leaderboard import build_leaderboards
+from benchmark.analysis.report import build_report
+
+log = logging.getLogger(__name__)
+
+_ANALYSIS_CODE = Path(__file__).parent
+
+
+def refresh_outputs(results_dir: str | Path, *, alpha: float = 0.05, correction: str = "holm",
+                    cache_dir: Path | None = None) -> bool:
+    """Build leaderboards and report from ``runs/``; skipped when both exist and were built from
+    exactly these run records with the same settings and code. Returns whether it rebuilt."""
+    results = Path(results_dir)
+    stamp = _inputs_stamp(results, alpha, correction)
+    stamp_path = (cache_dir or paths.cache_dir()) / "leaderboard-inputs" / \
+        hashlib.sha256(str(results.resolve()).encode()).hexdigest()[:24]
+    board = results / "leaderboards" / "leaderboard.csv"
+    report = results / "report" / "index.html"
+    if board.exists() and report.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
+        log.info("leaderboards and report are up to date with runs/; not rebuilt")
+        return False
+    build_leaderboards(results, alpha=alpha, correction=correction)
+    build_report(results)
+    stamp_path.parent.mkdir(parents=True, exist_ok=True)
+    stamp_path.write_text(stamp)
+    return True
+
+
+def _inputs_stamp(results_dir: Path, alpha: float, correction: str) -> str:
+    """Hash of everything the outputs are computed from (run records, plans, settings, code)."""
+    h = hashlib.sha256(f"{alpha}|{correction}".encode())
+    for path in sorted(_ANALYSIS_CODE.rglob("*.py")):
+        h.update(path.read_bytes())
+    for path in sorted((results_dir / "runs").rglob("*.json")):
+        h.update(str(path.relative_to(results_dir)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()

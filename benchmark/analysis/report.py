@@ -1,0 +1,209 @@
+"""The report: ``<results>/report/index.md`` and ``index.html`` with tables and plots.
+
+Everything is read from the leaderboard CSVs (built from ``runs/`` first when they are
+absent), so the report shows exactly what the CSVs say. Per suite it contains:
+
+- the leaderboard table;
+- the pairs judged negative (negative transfer) and the runs that failed or are missing;
+- per method, a transfer-matrix heatmap (source x target, colour = gain in accuracy points
+  with a diverging colormap centred at 0; significant pairs marked ``+`` / ``−``, negative
+  ones also hatched; pairs without a paired seed grey and labelled "missing") and a
+  gain-with-95%-CI plot (one line per pair);
+- the per-task accuracy table, and a note when some tasks use synthetic data.
+
+Both pages are generated from one list of blocks, so they always say the same thing. The
+HTML is self-contained (inline CSS, no scripts, no external assets); the PNGs are written
+by matplotlib's Agg backend next to the pages and referenced by relative paths.
+"""
+
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.analysis.document import Document
+from benchmark.analysis.figures import (
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    fmt_points,
+    gain_figure,
+    heatmap_figure,
+    slug,
+    source_label,
+)
+from benchmark.analysis.leaderboard import build_leaderboards, leaderboards_dir
+from benchmark.analysis.schema import CSV_COLUMNS
+from benchmark.files import atomic_write_text
+from benchmark.runs.store import REFERENCE_METHOD
+
+log = logging.getLogger(__name__)
+
+REPORT_DIRNAME = "report"
+_FIGURE_PREFIXES = ("heatmap_", "gain_")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    # keep_default_na=False: a task called "NA" or "null" stays a name; only "" is missing.
+    return pd.read_csv(path, keep_default_na=False, na_values=[""],
+                       dtype={"source": str, "target": str, "method": str, "suite": str})
+
+
+def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
+    headers = ["rank", "method", "pairs", "mean gain", "95% CI", "IQM gain", "95% CI",
+               "P(improve)", "W/T/L", "neg. rate", "mean rank", "mean acc.",
+               "runs (failed, missing)", "wall s/run"]
+    rows = []
+    for r in lb.sort_values("rank").itertuples(index=False):
+        reference = bool(r.reference)
+        rows.append([
+            fmt_int(r.rank), f"{r.method} (reference)" if reference else str(r.method),
+            "–" if reference else f"{fmt_int(r.n_pairs)}"
+            + (f" (+{fmt_int(r.n_pairs_missing)} missing)" if r.n_pairs_missing else ""),
+            fmt_points(r.mean_gain), fmt_ci(r.mean_gain_ci_low, r.mean_gain_ci_high),
+            fmt_points(r.iqm_gain), fmt_ci(r.iqm_gain_ci_low, r.iqm_gain_ci_high),
+            fmt_num(r.probability_of_improvement),
+            "–" if reference else f"{fmt_int(r.wins)}/{fmt_int(r.ties)}/{fmt_int(r.losses)}",
+            fmt_num(r.negative_transfer_rate), fmt_num(r.mean_rank), fmt_points(r.mean_accuracy, False),
+            f"{fmt_int(r.n_runs)} ({fmt_int(r.n_failed)}, {fmt_int(r.n_missing)})",
+            fmt_num(r.wall_seconds_mean, 1),
+        ])
+    doc.table(headers, rows, numeric={0, 2, 3, 5, 7, 9, 10, 11, 13})
+
+
+def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
+    headers = (["method"] if with_method else []) + [
+        "source", "target", "seeds", "method acc.", "reference acc.", "gain", "95% CI",
+        "p", "p adj.", "verdict"]
+    body = []
+    for r in rows.itertuples(index=False):
+        body.append(([str(r.method)] if with_method else []) + [
+            source_label(str(r.source)), str(r.target), fmt_int(r.n_seeds),
+            fmt_points(r.method_accuracy, False), fmt_points(r.reference_accuracy, False), fmt_points(r.gain),
+            fmt_ci(r.ci_low, r.ci_high), fmt_p(r.p_value), fmt_p(r.p_adj), str(r.verdict)])
+    offset = 1 if with_method else 0
+    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 7, 8)})
+
+
+def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
+                   figures: list[Path]) -> None:
+    lb = tables["leaderboard.csv"].query("suite == @suite")
+    per_task = tables["per_task.csv"].query("suite == @suite")
+    tm = tables["transfer_matrix.csv"].query("suite == @suite")
+    neg = tables["negative_transfer.csv"].query("suite == @suite")
+    doc.heading(2, f"Suite: {suite}")
+    n_runs, n_failed, n_missing = (int(per_task[c].sum()) for c in
+                                   ("n_runs", "n_failed", "n_missing"))
+    alpha = tm["alpha"].iloc[0] if len(tm) else float("nan")
+    correction = tm["correction"].iloc[0] if len(tm) else "–"
+    doc.para(
+        f"{n_runs} runs planned or found: {n_runs - n_failed - n_missing} ok, {n_failed} "
+        f"failed, {n_missing} missing. Gains are paired differences in test accuracy against "
+        f"{REFERENCE_METHOD} (accuracy points, i.e. x100), with 95% hierarchical-bootstrap "
+        f"intervals; p-values are adjusted with {correction} within the suite; a pair is "
+        f"positive / negative when its adjusted p < {alpha:g}."
+    )
+    synthetic = sorted(per_task.loc[per_task["synthetic"].astype(str) == "True", "target"]
+                       .unique())
+    if synthetic:
+        doc.para(
+            "Synthetic data: the tasks " + ", ".join(synthetic) + " used generated stand-in "
+            "data (no real data set was available), so their numbers test the pipeline and "
+            "say nothing about real transfer.", note=True)
+
+    doc.heading(3, "Leaderboard")
+    doc.para("Ranked by mean rank of accuracy per target (1 = best), then by mean gain. "
+             "W/T/L = pairs judged positive / inconclusive / negative.")
+    _leaderboard_section(doc, lb)
+
+    doc.heading(3, "Negative transfer")
+    if len(neg):
+        doc.para(f"{len(neg)} pair(s) where the method is significantly worse than "
+                 f"{REFERENCE_METHOD} (NTG = −gain):")
+        _pairs_table(doc, neg, with_method=True)
+    else:
+        doc.para("No pair was judged negative.")
+
+    problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
+    doc.heading(3, "Failed and missing runs")
+    if len(problems):
+        doc.table(["method", "source", "target", "runs", "ok", "failed", "missing"], [
+            [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.n_runs),
+             fmt_int(r.n_seeds), fmt_int(r.n_failed), fmt_int(r.n_missing)]
+            for r in problems.itertuples(index=False)], numeric={3, 4, 5, 6})
+    else:
+        doc.para("Every planned run finished.")
+
+    for method in sorted(tm["method"].unique()):
+        rows = tm[tm["method"] == method]
+        doc.heading(3, f"Method: {method}")
+        heat = out_dir / f"heatmap_{slug(suite, method)}.png"
+        figures.append(heatmap_figure(rows, method=method, suite=suite, path=heat))
+        doc.image(heat.name,
+                  f"Heatmap of the transfer gain of {method} over {REFERENCE_METHOD} in suite "
+                  f"{suite}, sources on rows and targets on columns",
+                  "Colour: gain in accuracy points (blue better, red worse than "
+                  f"{REFERENCE_METHOD}). + / − mark significant pairs (negative ones hatched); "
+                  "grey cells have no paired seed.")
+        gain = out_dir / f"gain_{slug(suite, method)}.png"
+        figures.append(gain_figure(rows, method=method, suite=suite, path=gain))
+        doc.image(gain.name,
+                  f"Transfer gain of {method} with 95% confidence intervals, one line per "
+                  "source and target pair",
+                  "Gain with its 95% hierarchical-bootstrap CI per pair (not adjusted for "
+                  "multiple comparisons; the colour follows the verdict, which uses the "
+                  "adjusted p-value).")
+        _pairs_table(doc, rows, with_method=False)
+
+    doc.heading(3, "Accuracy per task")
+    doc.table(["method", "source", "target", "seeds", "accuracy", "std", "95% CI",
+               "macro-F1", "wall s/run"], [
+        [str(r.method), source_label(str(r.source)), str(r.target),
+         f"{fmt_int(r.n_seeds)}/{fmt_int(r.n_runs)}", fmt_points(r.accuracy_mean, False),
+         fmt_points(r.accuracy_std, False), fmt_ci(r.accuracy_ci_low, r.accuracy_ci_high)
+         .replace("+", ""), fmt_points(r.macro_f1_mean, False), fmt_num(r.wall_seconds_mean, 1)]
+        for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 7, 8})
+
+
+def report_dir(results_dir: str | os.PathLike[str]) -> Path:
+    """``<results>/report``."""
+    return Path(results_dir) / REPORT_DIRNAME
+
+
+def build_report(results_dir: str | os.PathLike[str], *, rebuild: bool = False) -> list[Path]:
+    """Write ``<results>/report/index.md``, ``index.html`` and their PNGs.
+
+    Reads ``<results>/leaderboards/*.csv``; builds them first (with default options) when
+    any is absent or ``rebuild`` is true. Returns the written paths: the two pages first,
+    then the figures. PNGs of methods no longer in the CSVs are removed.
+    """
+    results = Path(results_dir)
+    lb_dir = leaderboards_dir(results)
+    if rebuild or not all((lb_dir / name).is_file() for name in CSV_COLUMNS):
+        log.info("leaderboard CSVs absent; building them from %s", results / "runs")
+        build_leaderboards(results)
+    tables = {name: _read(lb_dir / name) for name in CSV_COLUMNS}
+    out_dir = report_dir(results)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = Document("Task-fusion benchmark report")
+    doc.para("Generated from the leaderboard CSVs in ../leaderboards (see the README section 'Leaderboard CSV columns' "
+             "for every column). Numbers are computed from stored per-example predictions.")
+    figures: list[Path] = []
+    suite_names = sorted(set(tables["per_task.csv"]["suite"].astype(str)))
+    if not suite_names:
+        doc.para("No runs yet: run `python -m benchmark run` first.")
+    for suite in suite_names:
+        _suite_section(doc, suite, tables, out_dir, figures)
+    keep = {p.name for p in figures}
+    for stale in out_dir.glob("*.png"):
+        if stale.name.startswith(_FIGURE_PREFIXES) and stale.name not in keep:
+            stale.unlink()
+    md = atomic_write_text(out_dir / "index.md", doc.markdown())
+    page = atomic_write_text(out_dir / "index.html", doc.html())
+    log.info("report: %s (%d figures)", page, len(figures))
+    return [md, page, *figures]

@@ -1,0 +1,78 @@
+"""The plug-in API: everything a method file (``baselines/``) or a task file (``tasks/``) imports.
+
+This is the one stable, documented place for plug-ins; the modules behind it may move.
+
+For a **method**::
+
+    from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
+
+For a **task**::
+
+    from benchmark.api import OfflineSource, Task, package_file, register_task
+
+Names are resolved on first use, so a task file importing this module does not load torch
+(``list tasks`` stays fast) and a method file does not load the data sources.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> module that defines it. Methods: models.*; tasks: data.*; both: errors, paths.
+_EXPORTS: dict[str, str] = {
+    # methods
+    "Method": "benchmark.models.method",
+    "FitContext": "benchmark.models.method",
+    "register_method": "benchmark.models.method",
+    "Classifier": "benchmark.models.training",
+    "LabeledStates": "benchmark.models.training",
+    "TrainConfig": "benchmark.models.training",
+    "TrainResult": "benchmark.models.training",
+    "fit": "benchmark.models.training",
+    "freeze": "benchmark.models.training",
+    "new_head": "benchmark.models.training",
+    "normalized_feature_distance": "benchmark.models.training",
+    "pooled_features": "benchmark.models.training",
+    "predict_logits": "benchmark.models.training",
+    "States": "benchmark.models.backbones.base",
+    "StemInit": "benchmark.models.backbones.base",
+    # tasks
+    "Task": "benchmark.data.task",
+    "register_task": "benchmark.data.task",
+    "TASKS": "benchmark.data.task",
+    "OfflineSource": "benchmark.data.sources",
+    "HubSource": "benchmark.data.sources",
+    "LocalFileSource": "benchmark.data.sources",
+    "existing_path": "benchmark.data.sources",
+    "image_dataset": "benchmark.data.sources",
+    "package_file": "benchmark.data.sources",
+    "read_idx": "benchmark.data.sources",
+    "load_task_yaml": "benchmark.data.yaml_task",
+    "nli_generator": "benchmark.data.nli_generator",
+    "data_dir": "benchmark.paths",
+    # errors a plug-in raises
+    "BenchmarkError": "benchmark.errors",
+    "ConfigError": "benchmark.errors",
+    "DataError": "benchmark.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # the real names, for type checkers and editors
+    pass
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"benchmark.api has no {name!r}; see its docstring for the plug-in API") from None
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

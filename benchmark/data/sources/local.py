@@ -1,0 +1,243 @@
+"""Bring-your-own local files: CSV / TSV / JSONL / Parquet tables and image folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import pandas as pd
+
+from benchmark.data.sources.common import FORMATS, IMAGE_SUFFIXES, one_line
+from benchmark.data.task import INPUT_COLUMNS
+from benchmark.errors import DataError, SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------
+# Bring-your-own files
+# ---------------------------------------------------------------------------------------
+def match_labels(values: Sequence[Any], label_names: Sequence[str], where: str) -> np.ndarray:
+    """Map raw label values to ids ``0..len(label_names)-1``.
+
+    Each value is matched, in order, (1) exactly to a label name, (2) case-insensitively to
+    a label name (``ENTAILMENT`` -> ``entailment``), (3) as an integer by position
+    (``0`` -> ``label_names[0]``). Anything else is an unknown label (:class:`DataError`).
+
+    Args:
+        values: ``n`` raw labels (str, int, float with an integer value).
+        where: names the file and column in error messages.
+
+    Returns:
+        int64 array of shape ``(n,)``.
+    """
+    names = list(label_names)
+    exact = {n: i for i, n in enumerate(names)}
+    folded: dict[str, int] = {}
+    for i, n in enumerate(names):
+        folded.setdefault(n.casefold(), i)
+    if len(folded) < len(names):  # ambiguous case-insensitively: exact matches only
+        folded = {}
+    table: dict[Any, int] = {}
+    unknown: list[str] = []
+    out = np.empty(len(values), dtype=np.int64)
+    for k, v in enumerate(values):
+        if v in table:
+            out[k] = table[v]
+            continue
+        s = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        idx: int | None = exact.get(s)
+        if idx is None:
+            idx = folded.get(s.casefold())
+        if idx is None and re.fullmatch(r"-?\d+(\.0+)?", s):
+            pos = int(float(s))
+            idx = pos if 0 <= pos < len(names) else None
+        if idx is None:
+            unknown.append(s)
+            idx = -1
+        table[v] = idx
+        out[k] = idx
+    if unknown:
+        shown = sorted(set(unknown))[:5]
+        raise DataError(
+            f"{where}: unknown label(s) {shown}; label_names are {names} "
+            f"(integer labels map by position 0..{len(names) - 1})."
+        )
+    return out
+
+
+def read_table(path: Path, fmt: str) -> pd.DataFrame:
+    """Read one csv / tsv / jsonl / parquet file into a DataFrame, as strings where textual.
+
+    TSV is read GLUE-style: tab-separated, header row, no quote processing
+    (``csv.QUOTE_NONE``: GLUE sentences contain unbalanced quotes). Raises
+    :class:`DataError` (one line naming the file) for unreadable files.
+    """
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if fmt == "tsv":
+            return pd.read_csv(
+                path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False
+            )
+        if fmt == "jsonl":
+            records = []
+            with open(path, encoding="utf-8") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            records.append(json.loads(line))
+                        except json.JSONDecodeError as exc:
+                            raise DataError(
+                                f"{path}, line {lineno}: not valid JSON ({exc.msg}); fix the line."
+                            ) from exc
+            if any(not isinstance(r, dict) for r in records):
+                raise DataError(f"{path}: every JSONL line must be an object {{column: value}}.")
+            return pd.DataFrame.from_records(records)
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path} is empty; give it a header row and examples.") from exc
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path} as {fmt}: {one_line(exc)}") from exc
+    except Exception as exc:  # pyarrow and friends raise their own types
+        raise DataError(
+            f"cannot read {path} as {fmt}: {type(exc).__name__}: {one_line(exc)}"
+        ) from exc
+    raise DataError(f"unknown format {fmt!r}; use one of {list(FORMATS)}.")
+
+
+@dataclass
+class LocalFileSource:
+    """User files: one per split, or one file that the task splits by its split rule.
+
+    Args:
+        fmt: ``csv`` | ``tsv`` | ``jsonl`` | ``parquet`` | ``imagefolder``.
+        files: standard split -> file (folder for ``imagefolder``). Must include ``train``.
+        kind: the task kind (decides the input columns).
+        label_names: the task's label names (see :func:`match_labels` for how raw labels map).
+        columns: standard column -> file column, e.g. ``{"premise": "sentence_A"}``; columns
+            not listed are expected under their standard names. ``id`` is optional (default:
+            ``"<split>-<row>"``). Not used by ``imagefolder`` (label = folder name, id =
+            ``"<split>/<relative path>"``).
+        origin: where the declaration came from (the YAML file), for messages.
+    """
+
+    fmt: str
+    files: Mapping[str, Path]
+    kind: str
+    label_names: Sequence[str]
+    columns: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""
+    description: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.fmt not in FORMATS:
+            raise DataError(f"unknown format {self.fmt!r}; use one of {list(FORMATS)}.")
+        if "train" not in self.files:
+            raise DataError(f"{self.origin or 'local files'}: no train file; add one.")
+        shown = ", ".join(f"{s}={Path(p).name}" for s, p in self.files.items())
+        self.description = f"local {self.fmt} ({shown})"
+
+    def unavailable_reason(self) -> str | None:
+        for split, path in self.files.items():
+            if not Path(path).exists():
+                fix = f"fix the path in {self.origin}" if self.origin else "fix the path"
+                return f"{split} file {path} not found; {fix}"
+        return None
+
+    def load(self) -> datasets.DatasetDict:
+        reason = self.unavailable_reason()
+        if reason is not None:
+            raise SourceUnavailable(reason)
+        out = {}
+        for split, path in self.files.items():
+            path = Path(path)
+            ds = (
+                self._read_images(path, split)
+                if self.fmt == "imagefolder"
+                else self._read_table(path, split)
+            )
+            out[split] = ds
+        return datasets.DatasetDict(out)
+
+    def _read_table(self, path: Path, split: str) -> datasets.Dataset:
+        df = read_table(path, self.fmt)
+        wanted = {c: self.columns.get(c, c) for c in (*INPUT_COLUMNS[self.kind], "label")}
+        if "id" in self.columns:
+            wanted["id"] = self.columns["id"]
+        missing = [f"{src!r} (for {std})" for std, src in wanted.items() if src not in df.columns]
+        if missing:
+            raise DataError(
+                f"{path}: missing column(s) {', '.join(missing)}; "
+                f"the file has {list(map(str, df.columns))}. "
+                "Fix `columns:` in the task declaration."
+            )
+        if len(df) == 0:
+            raise DataError(f"{path} ({split} split) has no rows; give it examples.")
+        label_col = wanted["label"]
+        labels = match_labels(
+            df[label_col].tolist(), self.label_names, f"{path}, column {label_col!r}"
+        )
+        data: dict[str, list[Any]] = {}
+        data["id"] = (
+            [str(x) for x in df[wanted["id"]]]
+            if "id" in wanted
+            else [f"{split}-{i}" for i in range(len(df))]
+        )
+        for std in INPUT_COLUMNS[self.kind]:
+            col = df[wanted[std]]
+            if col.isna().any():
+                row = int(np.flatnonzero(col.isna().to_numpy())[0])
+                raise DataError(
+                    f"{path}: column {wanted[std]!r} is empty in row {row + 2}; "
+                    "fill it or drop the row."
+                )
+            data[std] = [str(x) for x in col]
+        data["label"] = labels.tolist()
+        features = datasets.Features(
+            {
+                "id": datasets.Value("string"),
+                **{c: datasets.Value("string") for c in INPUT_COLUMNS[self.kind]},
+                "label": datasets.ClassLabel(names=list(self.label_names)),
+            }
+        )
+        return datasets.Dataset.from_dict(data, features=features)
+
+    def _read_images(self, root: Path, split: str) -> datasets.Dataset:
+        if not root.is_dir():
+            raise DataError(f"{root} is not a folder; an image folder holds <label>/<image> files.")
+        files = sorted(
+            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        files = [p for p in files if len(p.relative_to(root).parts) >= 2]
+        if not files:
+            raise DataError(
+                f"{root} ({split} split) has no images in <label>/ subfolders; add some."
+            )
+        folders = [p.relative_to(root).parts[0] for p in files]
+        labels = match_labels(folders, self.label_names, f"{root} (label = subfolder name)")
+        features = datasets.Features(
+            {
+                "id": datasets.Value("string"),
+                "image": datasets.Image(),
+                "label": datasets.ClassLabel(names=list(self.label_names)),
+            }
+        )
+        return datasets.Dataset.from_dict(
+            {
+                "id": [f"{split}/{p.relative_to(root).as_posix()}" for p in files],
+                "image": [str(p) for p in files],
+                "label": labels.tolist(),
+            },
+            features=features,
+        )

@@ -1,0 +1,127 @@
+"""Execute one run: fit the method on the target's train/validation data, predict the test
+split, and return the predictions and the run record. Writes nothing (the store does)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from benchmark.errors import BenchmarkError, ConfigError
+from benchmark.models.method import FitContext, make_method
+from benchmark.models.training import Classifier, predict_logits
+from benchmark.runs.keys import method_code_version, versions
+from benchmark.runs.store import RunId
+from benchmark.runs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """A source-tuned model that runs depend on: (source task, seed)."""
+
+    source: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One run to execute, with its content key, its method's hyperparameters and the source
+    model it needs (explicit, so an executor can schedule it after that model)."""
+
+    run: RunId
+    key: str
+    hyperparameters: dict[str, Any]
+    needs: SourceJob | None
+
+
+@dataclass
+class RunOutcome:
+    """What executing a run produced: predictions (None when it failed) and its ``run.json``."""
+
+    predictions: pa.Table | None
+    record: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.record.get("status") == "ok"
+
+
+def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
+    """Run one (method, pair, seed); a failure is returned as a failed record, never raised."""
+    spec = job.run
+    method = make_method(spec.method, job.hyperparameters)
+    rt = ws.resolve(spec.target)
+    task, p = rt.task, rt.protocol
+    record: dict[str, Any] = {
+        "status": "running", "suite": spec.suite, "target": spec.target, "source": spec.source_task,
+        "method": spec.method, "seed": spec.seed, "backbone": p.backbone, "protocol": p.to_dict(),
+        "hyperparameters": method.hyperparameters(), "key": job.key, "error": None, "traceback": None,
+        "num_labels": task.num_labels, "label_names": list(task.label_names),
+        "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
+        "code_version": method_code_version(type(method)), "versions": versions(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    t0 = time.perf_counter()
+    fit_seconds = predict_seconds = 0.0
+    table: pa.Table | None = None
+    try:
+        init = type(method).stem_init
+        train = ws.states(spec.target, spec.seed, "target", "train", init)
+        val = ws.states(spec.target, spec.seed, "target", "validation", init)
+        source = ws.source_model(job.needs.source, job.needs.seed) if job.needs else None
+        if type(method).needs_source and source is None:
+            raise ConfigError(f"method {spec.method!r} needs a source task")
+        ctx = FitContext(
+            backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
+            train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
+            source=copy.deepcopy(source), generator=torch.Generator().manual_seed(spec.seed),
+            device=ws.device,
+        )
+        t1 = time.perf_counter()
+        model = method.fit(ctx)
+        fit_seconds = time.perf_counter() - t1
+        if not isinstance(model, Classifier):
+            raise BenchmarkError(f"{spec.method}.fit returned {type(model).__name__}; return a Classifier")
+        # Only now is the test split touched; its labels stay here, away from the method.
+        test = ws.states(spec.target, spec.seed, "target", "test", init)
+        t2 = time.perf_counter()
+        logits = predict_logits(model, test.states, p.train, ws.device)
+        predict_seconds = time.perf_counter() - t2
+        if not torch.isfinite(logits).all():
+            raise FloatingPointError("the model predicts non-finite logits")
+        table = prediction_table(test.ids, test.labels.numpy(), torch.softmax(logits, 1).numpy())
+        record.update(status="ok", n_test=len(test), accuracy=float(np.mean(table["correct"].to_numpy())),
+                      examples_processed=ctx.examples_processed + len(test), training=ctx.training)
+    except Exception as exc:  # one bad run must not take the grid down (MemoryError is an Exception)
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        record.update(status="failed", error=f"{type(exc).__name__}: {first_line}",
+                      traceback=traceback.format_exc(), n_test=0, examples_processed=0)
+        log.error("run failed: %s: %s", spec.label(), record["error"])
+        table = None
+    record["timings"] = {"wall_seconds": time.perf_counter() - t0, "fit_seconds": fit_seconds,
+                         "predict_seconds": predict_seconds}
+    record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return RunOutcome(table, record)
+
+
+def prediction_table(ids: list[str], labels: np.ndarray, probabilities: np.ndarray) -> pa.Table:
+    """Per-example predictions with stable ids. Shapes: ids (N,), labels (N,), probabilities (N, C)."""
+    probs = probabilities.astype(np.float32)
+    pred = probs.argmax(1)
+    return pa.table({
+        "id": pa.array(ids, pa.string()),
+        "label": pa.array(labels.astype(np.int64)),
+        "prediction": pa.array(pred.astype(np.int64)),
+        "correct": pa.array(pred == labels),
+        "probabilities": pa.array(list(probs), pa.list_(pa.float32())),
+    })

@@ -1,0 +1,105 @@
+"""Run (or resume) a suite: plan, check, key, skip what is done, hand the rest to an executor,
+and write what comes back through the store. Leaderboards and the report are not built here
+(the CLI chains them)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.data.task import get_task
+from benchmark.errors import BenchmarkError
+from benchmark.models.method import METHODS, Method, make_method, parse_overrides
+from benchmark.runs.execute import RunJob, RunOutcome, SourceJob
+from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
+from benchmark.runs.keys import content_hash, method_code_version
+from benchmark.runs.plan import RunFilters, plan_runs
+from benchmark.runs.store import RunId, RunStore
+from benchmark.runs.suites import get_suite
+from benchmark.runs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Summary:
+    n_planned: int = 0
+    n_skipped: int = 0
+    n_ok: int = 0
+    n_failed: int = 0
+    wall_seconds: float = 0.0
+    failed: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done, "
+                f"{self.n_failed} failed ({self.wall_seconds:.0f} s)")
+        if self.failed:
+            text += "; failed: " + "; ".join(self.failed[:5]) + (" ..." if len(self.failed) > 5 else "")
+        return text
+
+
+def run_key(ws: Workspace, run: RunId, method: Method) -> str:
+    """Content key of a run: protocol, backbone, hyperparameters, data subsample, code."""
+    rt = ws.resolve(run.target)
+    data = {"target": ws.fingerprint(run.target, run.seed, "target")}
+    if run.source_task:
+        data["source"] = ws.fingerprint(run.source_task, run.seed, "source")
+    return content_hash({"spec": [run.suite, run.target, run.method, run.source_task, run.seed],
+                         "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
+                         "hyperparameters": method.hyperparameters(), "data": data,
+                         "code": method_code_version(type(method))})
+
+
+def _check_available(runs: list[RunId]) -> None:
+    for name in sorted({r.target for r in runs} | {r.source for r in runs if r.source_task}):
+        task = get_task(name)
+        if not task.available:
+            _, reasons = task.availability()
+            raise BenchmarkError(f"task {name!r} is unavailable: {reasons[0] if reasons else '?'}; "
+                                 "run bash scripts/setup.sh or filter it out with --tasks")
+
+
+def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
+              filters: RunFilters | None = None, device: str = "cpu", cache_dir: Path | None = None,
+              executor: Executor | None = None) -> Summary:
+    """Run the suite's runs that are not finished yet and store what they produce."""
+    filters = filters or RunFilters()
+    suite = get_suite(suite_name)
+    overrides = parse_overrides(filters.hyperparameters)
+    runs = plan_runs(suite, filters)
+    _check_available(runs)
+    store = RunStore(results_dir)
+    store.write_plan(suite.name, runs)
+    methods = {m: make_method(m, overrides.get(m)) for m in sorted({r.method for r in runs})}
+    spec = WorkspaceSpec(suite, device, cache_dir)
+    ws = spec.build()  # keys need the data fingerprints; the local executor builds its own
+    summary = Summary(n_planned=len(runs))
+    jobs: list[RunJob] = []
+    for run in runs:
+        method = methods[run.method]
+        key = run_key(ws, run, method)
+        if store.is_finished(run, key, filters.retry_failed):
+            summary.n_skipped += 1
+        else:
+            needs = SourceJob(run.source, run.seed) if run.source_task and METHODS.get(run.method).needs_source \
+                else None
+            jobs.append(RunJob(run, key, method.hyperparameters(), needs))
+    if jobs:
+        log.info("%d of %d runs to do (%d already done)", len(jobs), len(runs), summary.n_skipped)
+    # Source models first: they are shared by every fusion method of their seed.
+    sources = sorted({j.needs for j in jobs if j.needs}, key=lambda s: (s.source, s.seed))
+
+    def on_result(job: RunJob, outcome: RunOutcome) -> None:
+        store.write_run(job.run, outcome.predictions, outcome.record)
+        if outcome.ok:
+            summary.n_ok += 1
+        else:
+            summary.n_failed += 1
+            summary.failed.append(f"{job.run.label()}: {outcome.record['error']}")
+
+    t0 = time.perf_counter()
+    (executor or LocalExecutor(ws)).execute(spec, sources, jobs, on_result)
+    summary.wall_seconds = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,162 @@
+"""The workspace: the data, stem states and source models that the runs of a suite share.
+
+Each target is resolved once into a :class:`ResolvedTask` (task, its family's protocol,
+backbone and frozen depth); everything below is looked up through it. Stem states are
+cached on disk by content and in memory for the process; source-tuned models are trained
+once per (backbone, protocol, source, seed) and cached on disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import datasets
+import torch
+
+from benchmark import paths
+from benchmark.data.task import Budget, Task, get_task
+from benchmark.errors import ConfigError
+from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
+from benchmark.models.training import Classifier, LabeledStates, fit, freeze, new_head
+from benchmark.runs.keys import content_hash, data_fingerprint, source_code_version
+from benchmark.runs.suites import Protocol, Suite
+
+log = logging.getLogger(__name__)
+
+Role = Literal["target", "source"]
+
+
+@dataclass(frozen=True)
+class ResolvedTask:
+    """A task as a suite runs it: the task, its family's protocol, the backbone and how many
+    of the backbone's blocks are frozen (their outputs are the cached stem states)."""
+
+    task: Task
+    protocol: Protocol
+    backbone: Backbone
+    n_frozen: int
+
+    @property
+    def name(self) -> str:
+        return self.task.name
+
+
+class TrunkFactory:
+    """Builds fresh trunks for a method. Holds no reference to the workspace or its data, so
+    a method cannot reach the test split through it."""
+
+    def __init__(self, backbone: Backbone, n_frozen: int, init: StemInit, seed: int,
+                 pretrained: torch.nn.Module | None):
+        self._backbone, self._n_frozen, self._init, self._seed = backbone, n_frozen, init, seed
+        self._pretrained = pretrained
+
+    def __call__(self) -> torch.nn.Module:
+        if self._pretrained is not None:
+            model = copy.deepcopy(self._pretrained)
+        else:  # the same random network whose lower blocks produced the cached stem states
+            model = self._backbone.build("random", torch.Generator().manual_seed(self._seed))
+        return self._backbone.trunk(model, self._n_frozen)
+
+
+class Workspace:
+    """Shared, cached inputs of a suite's runs in one process."""
+
+    def __init__(self, suite: Suite, device: str = "cpu", cache_dir: Path | None = None):
+        self.suite = suite
+        self.device = device
+        self.cache_dir = cache_dir
+        root = cache_dir or paths.cache_dir()
+        self.cache = FeatureCache(root / "features")
+        self.model_dir = root / "source_models"
+        self._resolved: dict[str, ResolvedTask] = {}
+        self._data: dict[tuple[str, int, Role], datasets.DatasetDict] = {}
+        self._fingerprints: dict[tuple[str, int, Role], str] = {}
+        self._states: dict[tuple[Any, ...], LabeledStates] = {}
+        self._sources: dict[tuple[str, int], Classifier] = {}
+        self._pretrained: dict[str, torch.nn.Module] = {}
+
+    def resolve(self, task_name: str) -> ResolvedTask:
+        """Task, protocol, backbone and frozen depth of ``task_name`` in this suite (computed once)."""
+        if task_name not in self._resolved:
+            task = get_task(task_name)
+            try:
+                protocol = self.suite.protocols[task.family]
+            except KeyError:
+                raise ConfigError(f"suite {self.suite.name!r} has no protocol for {task.family} tasks; "
+                                  f"add one or drop task {task_name!r}.") from None
+            backbone = get_backbone(protocol.backbone)
+            self._resolved[task_name] = ResolvedTask(task, protocol, backbone,
+                                                     parse_trainable(protocol.trainable, backbone))
+        return self._resolved[task_name]
+
+    def data(self, task_name: str, seed: int, role: Role) -> datasets.DatasetDict:
+        """The task's subsample for ``seed`` with the protocol's train budget for ``role``."""
+        key = (task_name, seed, role)
+        if key not in self._data:
+            rt = self.resolve(task_name)
+            p = rt.protocol
+            train = p.train_budget if role == "target" else p.source_train_budget
+            self._data[key] = rt.task.load(seed=seed, budget=Budget(train, p.validation_budget, p.test_budget))
+        return self._data[key]
+
+    def fingerprint(self, task_name: str, seed: int, role: Role) -> str:
+        """:func:`~benchmark.runs.keys.data_fingerprint` of :meth:`data`, computed once."""
+        key = (task_name, seed, role)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = data_fingerprint(self.data(task_name, seed, role))
+        return self._fingerprints[key]
+
+    def states(self, task_name: str, seed: int, role: Role, split: str, init: StemInit) -> LabeledStates:
+        """Stem states of a split, with labels and ids (cached on disk by content, and in memory)."""
+        # The test split is the same for every seed; a random stem differs per seed.
+        key = (task_name, seed if split != "test" else None, role, split, init,
+               seed if init == "random" else None)
+        if key not in self._states:
+            rt = self.resolve(task_name)
+            ds = self.data(task_name, seed, role)[split]
+            st = rt.backbone.encode(ds.remove_columns("label"), rt.n_frozen, init, seed, self.cache,
+                                    device=self.device, bf16=rt.protocol.train.bf16)
+            self._states[key] = LabeledStates(st, torch.tensor(ds["label"], dtype=torch.long),
+                                              [str(i) for i in ds["id"]])
+        return self._states[key]
+
+    def trunk_factory(self, rt: ResolvedTask, init: StemInit, seed: int) -> TrunkFactory:
+        pretrained = None
+        if init == "pretrained":
+            if rt.backbone.name not in self._pretrained:
+                self._pretrained[rt.backbone.name] = rt.backbone.build("pretrained", None)
+            pretrained = self._pretrained[rt.backbone.name]
+        return TrunkFactory(rt.backbone, rt.n_frozen, init, seed, pretrained)
+
+    def source_model(self, source: str, seed: int) -> Classifier:
+        """The frozen source-tuned classifier for (backbone, source task, seed): trained once, cached."""
+        if (source, seed) not in self._sources:
+            rt = self.resolve(source)
+            key = content_hash({"backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
+                                "task": source, "data": self.fingerprint(source, seed, "source"),
+                                "seed": seed, "code": source_code_version()})
+            path = self.model_dir / f"{source}-seed{seed}-{key}.pt"
+            model = Classifier(self.trunk_factory(rt, "pretrained", seed)(),
+                               torch.nn.Linear(rt.backbone.feature_dim, rt.task.num_labels))
+            if path.exists():
+                model.load_state_dict(torch.load(path, weights_only=True))
+            else:
+                self._train_source(model, rt, seed)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                torch.save(model.state_dict(), tmp)
+                tmp.replace(path)
+            self._sources[(source, seed)] = freeze(model)
+        return self._sources[(source, seed)]
+
+    def _train_source(self, model: Classifier, rt: ResolvedTask, seed: int) -> None:
+        """Source recipe: a fresh head on the pretrained trunk, the protocol's training loop."""
+        generator = torch.Generator().manual_seed(seed)
+        model.head = new_head(rt.backbone.feature_dim, rt.task.num_labels, generator)
+        train = self.states(rt.name, seed, "source", "train", "pretrained")
+        val = self.states(rt.name, seed, "source", "validation", "pretrained")
+        fit(model, train, val, rt.protocol.train, generator, device=self.device, desc=f"source {rt.name}")
