@@ -61,13 +61,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         hyperparameters=args.hp or [],
         retry_failed=args.retry_failed,
     )
-    summary = run_suite(
-        suite_name=args.suite,
-        results_dir=args.results,
-        filters=filters,
-        device=args.device,
-    )
-    refresh_outputs(args.results, alpha=args.alpha, correction=args.correction)
+    if args.max_seeds is not None and not args.until_decided:
+        raise ConfigError("--max-seeds only applies with --until-decided; add --until-decided.")
+    if args.until_decided:
+        from benchmark.adaptive import run_until_decided
+
+        adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or 6,
+                                     device=args.device, alpha=args.alpha, correction=args.correction,
+                                     margin=args.margin)
+        refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
+        print(adaptive.line())
+        return 0 if adaptive.n_failed == 0 else 1
+    summary = run_suite(suite_name=args.suite, results_dir=args.results, filters=filters, device=args.device)
+    refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
 
@@ -83,7 +89,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.analysis.leaderboard import build_leaderboards
 
-    written = build_leaderboards(args.results, alpha=args.alpha, correction=args.correction)
+    written = build_leaderboards(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
     for path in written:
         print(path)
     return 0
@@ -115,9 +121,11 @@ def _seeds(value: str | None) -> list[int] | None:
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument(
-        "--correction", choices=["holm", "bh", "none"], default="holm",
-        help="multiple-comparison adjustment of p-values (default holm)",
+        "--correction", choices=["holm", "bh", "none"], default="bh",
+        help="multiple-comparison adjustment within each method's family of pairs (default bh)",
     )
+    p.add_argument("--margin", type=float, default=0.01,
+                   help="equivalence margin of a gain, as an accuracy difference (default 0.01 = 1 point)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    p.add_argument("--until-decided", action="store_true",
+                   help="after the planned seeds, add seeds only to undecided pairs (sequential, error-controlled)")
+    p.add_argument("--max-seeds", type=int, default=None,
+                   help="most seeds a pair gets with --until-decided (default 6)")
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
 

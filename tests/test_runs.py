@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,13 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmark.adaptive import run_until_decided
+from benchmark.analysis.leaderboard import compute_leaderboards
+from benchmark.analysis.stats.sequential import sequential_weights
 from benchmark.models.method import METHODS, FitContext, Method, register_method
 from benchmark.models.training import Classifier
 from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
-from benchmark.runs.executor import OnResult, WorkspaceSpec, train_sources
+from benchmark.runs.executor import LocalExecutor, OnResult, WorkspaceSpec, train_sources
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import run_suite
-from benchmark.runs.store import RunStore
+from benchmark.runs.store import RunStore, scan_runs
 from benchmark.runs.suites import get_suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -217,3 +221,61 @@ def test_list_commands(what: str) -> None:
         else ["smoke", "default", "full"]
     ):
         assert name in out.stdout
+
+
+class InterruptingExecutor(LocalExecutor):
+    """Stands in for a killed driver: raises KeyboardInterrupt after ``after`` stored runs."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.left = after
+
+    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+                on_result: OnResult) -> None:
+        def counting(job: RunJob, outcome: RunOutcome) -> None:
+            if self.left == 0:
+                raise KeyboardInterrupt
+            self.left -= 1
+            on_result(job, outcome)
+
+        super().execute(workspace, sources, runs, counting)
+
+
+def _undecided_at(results: Path, seeds: set[int]) -> set[tuple[str, str, str]]:
+    records = [r for r in scan_runs(results, "smoke", include_planned=False) if r.seed in seeds]
+    design = sequential_weights(2, 4)
+    tm = compute_leaderboards(records, n_resamples=1, designs={"smoke": design}).transfer_matrix
+    rows = tm[(tm["verdict"] == "inconclusive") & (tm["n_seeds"] == len(seeds))]
+    return set(zip(rows["method"], rows["source"], rows["target"], strict=True))
+
+
+def test_until_decided_adds_seeds_only_to_undecided_pairs_and_resumes(
+    smoke_results: Path, smoke_cache: Path, tmp_path: Path
+) -> None:
+    filters = RunFilters(tasks=["digits", "mnist"])
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    for results in (clean, killed):  # the planned seeds (0, 1) are already done
+        for target in ("digits", "mnist"):
+            shutil.copytree(smoke_results / "runs/smoke" / target, results / "runs/smoke" / target)
+    summary = run_until_decided("smoke", clean, filters, max_seeds=4, cache_dir=smoke_cache)
+    assert summary.first.n_skipped == summary.first.n_planned and summary.first.n_ok == 0
+    on_disk = {(r.method, r.source, r.target, r.seed) for r in scan_runs(clean, "smoke", include_planned=False)}
+    total_extended = 0
+    for seed in (2, 3):
+        undecided = _undecided_at(clean, set(range(seed)))
+        extended = {(m, s, t) for m, s, t, k in on_disk if k == seed and m != "target_only"}
+        assert extended == undecided  # exactly the pairs still inconclusive on the earlier seeds
+        refs = {t for m, s, t, k in on_disk if k == seed and m == "target_only"}
+        assert refs == {t for _, _, t in undecided}
+        total_extended += len(extended)
+    assert 0 < total_extended < 2 * 12  # some pairs needed more seeds, and some did not
+    assert summary.n_runs == len(on_disk) < summary.n_runs_all_max == 4 * 12
+
+    with pytest.raises(KeyboardInterrupt):
+        run_until_decided("smoke", killed, filters, max_seeds=4, cache_dir=smoke_cache,
+                          executor=InterruptingExecutor(after=3))
+    run_until_decided("smoke", killed, filters, max_seeds=4, cache_dir=smoke_cache)
+    clean_runs = sorted(p.relative_to(clean) for p in clean.rglob("predictions.parquet"))
+    assert clean_runs == sorted(p.relative_to(killed) for p in killed.rglob("predictions.parquet"))
+    for rel in clean_runs:
+        assert pd.read_parquet(clean / rel).equals(pd.read_parquet(killed / rel)), rel

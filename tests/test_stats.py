@@ -266,10 +266,19 @@ def test_verdicts_vectorised_and_errors() -> None:
         stats.verdicts([0.1, 0.2], [0.01])
 
 
+def test_verdicts_with_equivalence() -> None:
+    gains = [0.02, -0.02, 0.001, 0.001, 0.003]
+    p_adj = [0.01, 0.01, 0.5, 0.5, 0.01]
+    p_eq = [0.9, 0.9, 0.01, 0.2, 0.01]  # a significant gain stays positive even if equivalent
+    assert stats.verdicts(gains, p_adj, 0.05, p_eq).tolist() == [
+        "positive", "negative", "equivalent", "inconclusive", "positive"]
+
+
 def test_win_tie_loss_and_rate() -> None:
-    v = ["positive", "negative", "inconclusive", "positive", "negative", "negative"]
-    assert stats.win_tie_loss(v) == (2, 1, 3)
-    assert stats.negative_transfer_rate(v) == pytest.approx(0.5)
+    v = ["positive", "negative", "inconclusive", "positive", "negative", "negative", "equivalent"]
+    assert stats.win_tie_loss(v) == (2, 1, 3)  # ties are equivalent pairs, not inconclusive ones
+    assert stats.verdict_counts(v) == {"positive": 2, "equivalent": 1, "inconclusive": 1, "negative": 3}
+    assert stats.negative_transfer_rate(v) == pytest.approx(3 / 7)
     assert stats.win_tie_loss([]) == (0, 0, 0)
     with pytest.raises(ValueError, match="unknown verdict 'postive'"):
         stats.win_tie_loss(["positive", "postive"])

@@ -1,4 +1,4 @@
-"""Validity of the paired significance procedures, by simulation (BRIEF section 4).
+"""Validity of the paired significance procedures, by simulation
 
 (a) A/A: with no true difference, "p < 0.05" must happen at most 5% of the time (within
     simulation error); (b) coverage: the 95% bootstrap interval must cover a known true

@@ -56,9 +56,16 @@ def load_run(record: RunRecord) -> RunData:
     ids = frame["id"].to_numpy(dtype=str)
     order = np.argsort(ids, kind="stable")  # numpy's order, which searchsorted relies on
     ids = ids[order]
-    correct = frame["correct"].to_numpy(dtype=bool)[order]
+    if frame[["label", "prediction", "correct"]].isna().any().any():
+        raise ValueError("predictions.parquet has empty label, prediction or correct cells")
     label = frame["label"].to_numpy()[order]
     prediction = frame["prediction"].to_numpy()[order]
+    correct = frame["correct"].to_numpy()[order]
+    # A NaN or a non-boolean would silently become True under astype(bool); the stored
+    # correctness must be exactly label == prediction.
+    if not np.array_equal(correct.astype(np.float64), (label == prediction).astype(np.float64)):
+        raise ValueError("its correct column disagrees with label == prediction")
+    correct = correct.astype(bool)
     timings = record.manifest.get("timings") or {}
     return RunData(
         ids=ids,

@@ -20,19 +20,17 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-REPORT_DIRNAME = "report"
-_FIGURE_PREFIXES = ("heatmap_", "gain_")
-_POSITIVE_COLOUR = "#2166ac"
-_NEGATIVE_COLOUR = "#b2182b"
-_NEUTRAL_COLOUR = "#555555"
 from benchmark.files import atomic_write_bytes  # noqa: E402
 from benchmark.runs.store import REFERENCE_METHOD  # noqa: E402
 
+_POSITIVE_COLOUR = "#2166ac"
 _NEGATIVE_COLOUR = "#b2182b"
-_NEUTRAL_COLOUR = "#555555"
+_EQUIVALENT_COLOUR = "#1b7837"
+_NEUTRAL_COLOUR = "#9a9a9a"
 _MISSING_COLOUR = "#bdbdbd"
+_FADE = 0.22  # share of the gain's colour kept by an undecided cell
 MINUS = "\u2212"
-MINUS = "\u2212"
+VERDICT_MARKS = {"positive": "+", "negative": MINUS, "equivalent": "\u2248"}
 
 
 def isnan(value: Any) -> bool:
@@ -95,21 +93,39 @@ def _savefig(fig: plt.Figure, path: Path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> Path:
-    """Source x target heatmap of one method's gains (rows of transfer_matrix.csv)."""
+def gain_limit(transfer: pd.DataFrame) -> float:
+    """One colour scale (± accuracy points) for every heatmap of a suite: the largest |gain|."""
+    finite = np.abs(transfer["gain"].to_numpy(dtype=float) * 100)
+    finite = finite[np.isfinite(finite)]
+    return max(float(finite.max()) if finite.size else 0.0, 1.0)
+
+
+def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, limit: float) -> Path:
+    """Source x target heatmap of one method's gains (rows of transfer_matrix.csv).
+
+    The verdict drives the picture: decided pairs (positive / negative) in full colour on the
+    suite's shared scale ``limit``, equivalent pairs green-outlined with ≈, undecided pairs
+    faded toward white with their gain in grey, pairs without a paired seed grey.
+    """
     sources = sorted(rows["source"].astype(str).unique())
     targets = sorted(rows["target"].astype(str).unique())
-    grid = np.full((len(sources), len(targets)), np.nan)
-    for r in rows.itertuples(index=False):
-        grid[sources.index(str(r.source)), targets.index(str(r.target))] = float(r.gain) * 100
-    finite = np.abs(grid[np.isfinite(grid)])
-    lim = max(float(finite.max()) if finite.size else 0.0, 1.0)
     width = max(4.5, 0.95 * len(targets) + 2.8)
     height = max(2.6, 0.62 * len(sources) + 1.9)
     fig, ax = plt.subplots(figsize=(width, height))
-    cmap = plt.get_cmap("RdBu").with_extremes(bad="white")
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap,
-                      norm=TwoSlopeNorm(vmin=-lim, vcenter=0.0, vmax=lim), aspect="auto")
+    cmap = plt.get_cmap("RdBu")
+    norm = TwoSlopeNorm(vmin=-limit, vcenter=0.0, vmax=limit)
+    rgba = np.ones((len(sources), len(targets), 4))
+    for r in rows.itertuples(index=False):
+        i, j = sources.index(str(r.source)), targets.index(str(r.target))
+        if r.verdict == "missing" or isnan(r.gain):
+            continue
+        colour = np.asarray(cmap(norm(float(r.gain) * 100)))
+        if r.verdict not in ("positive", "negative"):  # not decided: keep only a trace of colour
+            colour = 1.0 - _FADE * (1.0 - colour)
+            colour[3] = 1.0
+        rgba[i, j] = colour
+    image = ax.imshow(rgba, aspect="auto")
+    image.set_cmap(cmap)
     for r in rows.itertuples(index=False):
         i, j = sources.index(str(r.source)), targets.index(str(r.target))
         if r.verdict == "missing":
@@ -117,15 +133,20 @@ def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -
                                    edgecolor="white", linewidth=1.0))
             ax.text(j, i, "missing", ha="center", va="center", fontsize=7, color="#333333")
             continue
-        value = grid[i, j]
-        marker = {"positive": "+", "negative": MINUS}.get(str(r.verdict), "")
+        value = float(r.gain) * 100
+        decided = r.verdict in ("positive", "negative")
+        marker = VERDICT_MARKS.get(str(r.verdict), "")
         if r.verdict == "negative":
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                    edgecolor="black", linewidth=1.2))
         elif r.verdict == "positive":
             ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
                                    edgecolor="black", linewidth=1.5))
-        colour = "white" if abs(value) > 0.6 * lim else "black"
+        elif r.verdict == "equivalent":
+            ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
+                                   edgecolor=_EQUIVALENT_COLOUR, linewidth=1.5))
+        colour = ("white" if abs(value) > 0.6 * limit else "black") if decided else \
+            (_EQUIVALENT_COLOUR if r.verdict == "equivalent" else "#8a8a8a")
         label = fmt_points(value / 100.0) + (f"\n{marker}" if marker else "")
         ax.text(j, i, label, ha="center", va="center", fontsize=8, color=colour,
                 fontweight="bold" if marker else "normal")
@@ -134,8 +155,9 @@ def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -
     ax.set_xlabel("target task")
     ax.set_ylabel("source task")
     ax.set_title(f"{method} vs {REFERENCE_METHOD} ({suite}): transfer gain", fontsize=10)
-    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    bar.set_label("gain (accuracy points)")
+    scale = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(scale, ax=ax, fraction=0.046, pad=0.04)
+    bar.set_label("gain (accuracy points; faded = undecided)")
     return _savefig(fig, path)
 
 
@@ -154,11 +176,17 @@ def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> P
     gains = tested["gain"].to_numpy(dtype=float) * 100
     low = tested["ci_low"].to_numpy(dtype=float) * 100
     high = tested["ci_high"].to_numpy(dtype=float) * 100
-    colours = [{"positive": _POSITIVE_COLOUR, "negative": _NEGATIVE_COLOUR}.get(v, _NEUTRAL_COLOUR)
-               for v in tested["verdict"]]
+    mde = tested["mde"].to_numpy(dtype=float) * 100
+    margin = float(tested["margin"].iloc[0]) * 100 if len(tested) else 1.0
+    colours = [{"positive": _POSITIVE_COLOUR, "negative": _NEGATIVE_COLOUR,
+                "equivalent": _EQUIVALENT_COLOUR}.get(v, _NEUTRAL_COLOUR) for v in tested["verdict"]]
+    ax.axvspan(-margin, margin, color=_EQUIVALENT_COLOUR, alpha=0.08, linewidth=0)
     for k in range(len(tested)):
         ax.errorbar(gains[k], y[k], xerr=[[gains[k] - low[k]], [high[k] - gains[k]]], fmt="o",
                     color=colours[k], ecolor=colours[k], capsize=3, markersize=5)
+    right = float(np.nanmax(np.abs(np.concatenate([low, high, [margin]])))) * 1.05 if len(tested) else 1.0
+    for k in range(len(tested)):  # what this pair could have detected, beside what it measured
+        ax.text(right, y[k], f"MDE {fmt_num(mde[k], 1)}", ha="left", va="center", fontsize=7, color="#555555")
     for k in range(len(missing)):
         ax.text(0.0, len(tested) + k, "no paired seed", ha="center", va="center", fontsize=8,
                 color="#666666")
@@ -166,8 +194,9 @@ def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> P
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylim(-0.7, n - 0.3)
     ax.invert_yaxis()
-    ax.set_xlabel(f"gain vs {REFERENCE_METHOD} (accuracy points, 95% CI)")
-    ax.set_title(f"{method} ({suite}): blue = positive, red = negative, grey = inconclusive",
+    ax.set_xlim(-right, right)
+    ax.set_xlabel(f"gain vs {REFERENCE_METHOD} (accuracy points, 95% CI; green band = ±margin)")
+    ax.set_title(f"{method} ({suite}): blue positive, red negative, green equivalent, grey inconclusive",
                  fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     return _savefig(fig, path)

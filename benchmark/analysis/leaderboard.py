@@ -1,4 +1,4 @@
-"""Leaderboards: tidy CSVs computed from the run store alone (BRIEF sections 4 and 5).
+"""Leaderboards: tidy CSVs computed from the run store alone (the measures and outputs the README documents).
 
 ``build_leaderboards(results_dir)`` reads every run under ``<results>/runs`` (all suites),
 computes accuracies, transfer gains against ``target_only``, paired significance tests,
@@ -13,8 +13,8 @@ multiple-comparison adjustments, verdicts and per-method aggregates with
   Wilcoxon), with the family it was adjusted in.
 - ``leaderboard.csv``: one row per (suite, method): aggregates over pairs with CIs, rank.
 
-Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples below are the
-source of truth; a test checks that the document and the files agree).
+Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples in
+:mod:`benchmark.analysis.schema` are the source of truth; a test checks that the document and the files agree).
 
 Design decisions (also in the docs):
 
@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +51,12 @@ import pandas as pd
 from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, csv_text, sort_rows
-from benchmark.analysis.tables import leaderboard_table, per_task_table, transfer_and_significance
+from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.analysis.tables import leaderboard_table, per_task_table
+from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
-from benchmark.runs.store import RUNS_DIRNAME, RunRecord, scan_runs
+from benchmark.runs.store import RUNS_DIRNAME, RunRecord, load_sequential_designs, scan_runs
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,16 @@ class Leaderboards:
         }
 
 
-def _check_options(alpha: float, correction: str, n_resamples: int) -> str:
+DEFAULT_CORRECTION = "bh"
+DEFAULT_MARGIN = 0.01
+
+
+def _check_options(alpha: float, correction: str, n_resamples: int, margin: float) -> str:
     if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
         raise ConfigError(f"--alpha must be a number strictly between 0 and 1, got {alpha!r}")
+    if not (isinstance(margin, int | float) and 0.0 < float(margin) < 1.0):
+        raise ConfigError(f"--margin must be an accuracy difference strictly between 0 and 1 "
+                          f"(0.01 = one point), got {margin!r}")
     name = str(correction).strip().lower()
     if name not in stats.CORRECTIONS:
         raise ConfigError(f"unknown correction {correction!r}; choose one of "
@@ -98,23 +107,26 @@ def compute_leaderboards(
     records: Sequence[RunRecord],
     *,
     alpha: float = 0.05,
-    correction: str = "holm",
+    correction: str = DEFAULT_CORRECTION,
+    margin: float = DEFAULT_MARGIN,
     n_resamples: int = 10_000,
     seed: int = 0,
+    designs: Mapping[str, SequentialDesign] | None = None,
 ) -> Leaderboards:
-    """Compute every leaderboard table from run records (see :func:`run_store.scan_runs`)."""
-    correction = _check_options(alpha, correction, n_resamples)
+    """Compute every leaderboard table from run records (see :func:`benchmark.runs.store.scan_runs`).
+
+    ``designs``: the sequential design of each suite run with ``--until-decided``.
+    """
+    correction = _check_options(alpha, correction, n_resamples, margin)
     store = RunResults(records)
-    per_task = sort_rows(per_task_table(store, n_resamples=n_resamples, seed=seed),
-                     ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
-    transfer, significance, pairs = transfer_and_significance(
-        store, alpha=float(alpha), correction=correction, n_resamples=n_resamples, seed=seed)
+    per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
+    transfer, significance, pairs, samples = transfer_and_significance(
+        store, TransferSettings(float(alpha), correction, float(margin), seed, dict(designs or {})))
     negative = transfer[transfer["verdict"] == stats.NEGATIVE].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target"],
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
-    leaderboard = leaderboard_table(per_task, transfer, pairs, store,
-                                     n_resamples=n_resamples, seed=seed)
+    leaderboard = leaderboard_table(per_task, transfer, pairs, samples, store, n_resamples=n_resamples, seed=seed)
     return Leaderboards(leaderboard, per_task, transfer, negative, significance)
 
 
@@ -127,7 +139,8 @@ def build_leaderboards(
     results_dir: str | os.PathLike[str],
     *,
     alpha: float = 0.05,
-    correction: str = "holm",
+    correction: str = DEFAULT_CORRECTION,
+    margin: float = DEFAULT_MARGIN,
     n_resamples: int = 10_000,
     seed: int = 0,
 ) -> list[Path]:
@@ -147,8 +160,10 @@ def build_leaderboards(
     records = scan_runs(results)
     if not records:
         log.warning("no runs found under %s; writing empty leaderboards", runs)
-    tables = compute_leaderboards(records, alpha=alpha, correction=correction,
-                                  n_resamples=n_resamples, seed=seed)
+    designs = {suite: SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
+               for suite, d in load_sequential_designs(results).items()}
+    tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
+                                  n_resamples=n_resamples, seed=seed, designs=designs)
     out_dir = leaderboards_dir(results)
     written = []
     for name, frame in tables.files().items():

@@ -33,6 +33,7 @@ from benchmark.analysis.figures import (
     fmt_p,
     fmt_points,
     gain_figure,
+    gain_limit,
     heatmap_figure,
     slug,
     source_label,
@@ -56,7 +57,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
     headers = ["rank", "method", "pairs", "mean gain", "95% CI", "IQM gain", "95% CI",
-               "P(improve)", "W/T/L", "neg. rate", "mean rank", "mean acc.",
+               "P(improve)", "W/E/L/I", "neg. rate", "mean rank", "mean acc.",
                "runs (failed, missing)", "wall s/run"]
     rows = []
     for r in lb.sort_values("rank").itertuples(index=False):
@@ -68,7 +69,8 @@ def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
             fmt_points(r.mean_gain), fmt_ci(r.mean_gain_ci_low, r.mean_gain_ci_high),
             fmt_points(r.iqm_gain), fmt_ci(r.iqm_gain_ci_low, r.iqm_gain_ci_high),
             fmt_num(r.probability_of_improvement),
-            "–" if reference else f"{fmt_int(r.wins)}/{fmt_int(r.ties)}/{fmt_int(r.losses)}",
+            "–" if reference else
+            f"{fmt_int(r.wins)}/{fmt_int(r.ties)}/{fmt_int(r.losses)}/{fmt_int(r.inconclusive)}",
             fmt_num(r.negative_transfer_rate), fmt_num(r.mean_rank), fmt_points(r.mean_accuracy, False),
             f"{fmt_int(r.n_runs)} ({fmt_int(r.n_failed)}, {fmt_int(r.n_missing)})",
             fmt_num(r.wall_seconds_mean, 1),
@@ -79,15 +81,16 @@ def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
 def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
     headers = (["method"] if with_method else []) + [
         "source", "target", "seeds", "method acc.", "reference acc.", "gain", "95% CI",
-        "p", "p adj.", "verdict"]
+        "p", "p adj.", "MDE", "verdict"]
     body = []
     for r in rows.itertuples(index=False):
         body.append(([str(r.method)] if with_method else []) + [
             source_label(str(r.source)), str(r.target), fmt_int(r.n_seeds),
             fmt_points(r.method_accuracy, False), fmt_points(r.reference_accuracy, False), fmt_points(r.gain),
-            fmt_ci(r.ci_low, r.ci_high), fmt_p(r.p_value), fmt_p(r.p_adj), str(r.verdict)])
+            fmt_ci(r.ci_low, r.ci_high), fmt_p(r.p_value), fmt_p(r.p_adj), fmt_points(r.mde, False),
+            str(r.verdict)])
     offset = 1 if with_method else 0
-    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 7, 8)})
+    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 7, 8, 9)})
 
 
 def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
@@ -101,12 +104,15 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
                                    ("n_runs", "n_failed", "n_missing"))
     alpha = tm["alpha"].iloc[0] if len(tm) else float("nan")
     correction = tm["correction"].iloc[0] if len(tm) else "–"
+    margin = float(tm["margin"].iloc[0]) * 100 if len(tm) else float("nan")
     doc.para(
         f"{n_runs} runs planned or found: {n_runs - n_failed - n_missing} ok, {n_failed} "
         f"failed, {n_missing} missing. Gains are paired differences in test accuracy against "
-        f"{REFERENCE_METHOD} (accuracy points, i.e. x100), with 95% hierarchical-bootstrap "
-        f"intervals; p-values are adjusted with {correction} within the suite; a pair is "
-        f"positive / negative when its adjusted p < {alpha:g}."
+        f"{REFERENCE_METHOD} (accuracy points, i.e. x100), with 95% intervals from the crossed "
+        f"seeds x test-examples variance model; p-values are adjusted with {correction} within each "
+        f"method's family of pairs; a pair is positive / negative when its adjusted p < {alpha:g}, "
+        f"equivalent when its adjusted TOST p < {alpha:g} (gain within ±{margin:g} points), else "
+        f"inconclusive. MDE = the smallest gain the pair could detect (80% power)."
     )
     synthetic = sorted(per_task.loc[per_task["synthetic"].astype(str) == "True", "target"]
                        .unique())
@@ -118,7 +124,13 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
 
     doc.heading(3, "Leaderboard")
     doc.para("Ranked by mean rank of accuracy per target (1 = best), then by mean gain. "
-             "W/T/L = pairs judged positive / inconclusive / negative.")
+             "W/E/L/I = pairs judged positive / equivalent / negative / inconclusive.")
+    decided = tm[tm["verdict"].isin(["positive", "negative", "equivalent"])]
+    fusion = tm[tm["source"] != "-"]
+    doc.para(f"Decided: {len(decided)} of {int((tm['verdict'] != 'missing').sum())} tested pairs "
+             f"({int(fusion['verdict'].isin(['positive', 'negative', 'equivalent']).sum())} of "
+             f"{int((fusion['verdict'] != 'missing').sum())} fusion pairs); median MDE "
+             f"{fmt_points(tm['mde'].median(), False)} points.")
     _leaderboard_section(doc, lb)
 
     doc.heading(3, "Negative transfer")
@@ -139,25 +151,28 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     else:
         doc.para("Every planned run finished.")
 
+    limit = gain_limit(tm)
     for method in sorted(tm["method"].unique()):
         rows = tm[tm["method"] == method]
         doc.heading(3, f"Method: {method}")
         heat = out_dir / f"heatmap_{slug(suite, method)}.png"
-        figures.append(heatmap_figure(rows, method=method, suite=suite, path=heat))
+        figures.append(heatmap_figure(rows, method=method, suite=suite, path=heat, limit=limit))
         doc.image(heat.name,
                   f"Heatmap of the transfer gain of {method} over {REFERENCE_METHOD} in suite "
                   f"{suite}, sources on rows and targets on columns",
-                  "Colour: gain in accuracy points (blue better, red worse than "
-                  f"{REFERENCE_METHOD}). + / − mark significant pairs (negative ones hatched); "
-                  "grey cells have no paired seed.")
+                  "Colour: gain in accuracy points on one scale for every method of the suite "
+                  f"(blue better, red worse than {REFERENCE_METHOD}), in full only where the verdict is "
+                  "decided: + positive, − negative (hatched); ≈ equivalent (green frame); faded cells "
+                  "are inconclusive; grey cells have no paired seed.")
         gain = out_dir / f"gain_{slug(suite, method)}.png"
         figures.append(gain_figure(rows, method=method, suite=suite, path=gain))
         doc.image(gain.name,
                   f"Transfer gain of {method} with 95% confidence intervals, one line per "
                   "source and target pair",
-                  "Gain with its 95% hierarchical-bootstrap CI per pair (not adjusted for "
-                  "multiple comparisons; the colour follows the verdict, which uses the "
-                  "adjusted p-value).")
+                  "Gain with its 95% CI per pair from the crossed variance-components model (not "
+                  "adjusted for multiple comparisons; the colour follows the verdict, which uses the "
+                  "adjusted p-values). Beside each pair its minimum detectable effect (80% power at "
+                  "the family threshold); the green band is the equivalence margin.")
         _pairs_table(doc, rows, with_method=False)
 
     doc.heading(3, "Accuracy per task")

@@ -16,11 +16,11 @@ CONFIDENCE = 0.95
 MISSING = "missing"
 """Verdict of a pair that has no paired seed (nothing could be tested)."""
 
-TEST_BOOTSTRAP = "hierarchical_bootstrap"
-TEST_SIGN_FLIP = "sign_flip"
+TEST_CROSSED = "crossed_t"
+TEST_EQUIVALENCE = "tost"
 TEST_MCNEMAR = "mcnemar"
 TEST_WILCOXON = "wilcoxon"
-TESTS = (TEST_BOOTSTRAP, TEST_SIGN_FLIP, TEST_MCNEMAR, TEST_WILCOXON)
+TESTS = (TEST_CROSSED, TEST_EQUIVALENCE, TEST_MCNEMAR, TEST_WILCOXON)
 
 PER_TASK_COLUMNS: tuple[str, ...] = (
     "suite", "method", "source", "target", "metric", "synthetic",
@@ -31,20 +31,21 @@ PER_TASK_COLUMNS: tuple[str, ...] = (
 TRANSFER_COLUMNS: tuple[str, ...] = (
     "suite", "method", "source", "target",
     "n_seeds", "n_examples", "n_failed", "n_missing",
-    "method_accuracy", "reference_accuracy", "gain", "relative_gain", "ci_low", "ci_high",
-    "p_value", "p_adj", "correction", "alpha", "verdict", "ntg",
+    "method_accuracy", "reference_accuracy", "gain", "relative_gain", "se", "df", "ci_low", "ci_high",
+    "p_value", "p_adj", "p_equivalence", "p_equivalence_adj", "margin", "mde", "seeds_to_decide",
+    "family", "correction", "alpha", "verdict", "ntg",
 )
 NEGATIVE_COLUMNS: tuple[str, ...] = TRANSFER_COLUMNS
 SIGNIFICANCE_COLUMNS: tuple[str, ...] = (
     "suite", "method", "source", "target", "test", "seed", "n_seeds", "n_examples",
-    "statistic", "n_method_only", "n_ref_only", "n_resamples",
+    "statistic", "df", "n_method_only", "n_ref_only",
     "p_value", "p_adj", "correction", "family",
 )
 LEADERBOARD_COLUMNS: tuple[str, ...] = (
     "suite", "rank", "method", "reference", "n_pairs", "n_pairs_missing",
     "mean_gain", "mean_gain_ci_low", "mean_gain_ci_high",
     "iqm_gain", "iqm_gain_ci_low", "iqm_gain_ci_high",
-    "probability_of_improvement", "wins", "ties", "losses", "negative_transfer_rate",
+    "probability_of_improvement", "wins", "ties", "losses", "inconclusive", "negative_transfer_rate",
     "mean_rank", "mean_accuracy", "n_runs", "n_failed", "n_missing",
     "wall_seconds_mean", "examples_processed_mean",
 )
@@ -61,8 +62,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 FLOAT_FORMAT = "%.6g"
 INT_COLUMNS = {
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples", "rank", "n_pairs",
-    "n_pairs_missing", "wins", "ties", "losses", "seed", "n_method_only", "n_ref_only",
-    "n_resamples",
+    "n_pairs_missing", "wins", "ties", "losses", "inconclusive", "seed", "n_method_only", "n_ref_only",
+    "seeds_to_decide",
 }
 BOOL_COLUMNS = {"synthetic", "reference"}
 

@@ -15,23 +15,18 @@ from benchmark.analysis.collect import PairAccuracies, RunResults, aligned, pair
 from benchmark.analysis.schema import (
     CONFIDENCE,
     LEADERBOARD_COLUMNS,
-    MISSING,
     PER_TASK_COLUMNS,
-    SIGNIFICANCE_COLUMNS,
-    TRANSFER_COLUMNS,
     frame,
-    sort_rows,
 )
-from benchmark.analysis.significance import PAIRED_TESTS, PairSample, TestSettings
+from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
-from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId
+from benchmark.runs.store import REFERENCE_METHOD
 
 log = logging.getLogger(__name__)
 
-VERDICT_TEST = PAIRED_TESTS[0][0]
 
 
-def per_task_table(store: RunResults, *, n_resamples: int, seed: int) -> pd.DataFrame:
+def per_task_table(store: RunResults) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
     for suite, target, method, source in sorted(store.groups):
         keys = store.keys(suite, target, method, source)
@@ -49,18 +44,15 @@ def per_task_table(store: RunResults, *, n_resamples: int, seed: int) -> pd.Data
             "n_failed": statuses.count("failed"), "n_missing": statuses.count("missing"),
         }
         if runs:
-            accs = np.array([r.accuracy for r in runs])
             _, matrix = aligned(runs, f"{suite}/{target}/{method}/{source}")
+            # On the shared ids, like the CI and the transfer matrix.
+            accs = matrix.mean(axis=1) if matrix.shape[1] else np.array([r.accuracy for r in runs])
             row["n_examples"] = int(matrix.shape[1])
             row["accuracy_mean"] = float(np.mean(accs))
             row["accuracy_std"] = float(np.std(accs, ddof=1)) if len(accs) > 1 else math.nan
-            if matrix.shape[1] > 0:
-                boot = stats.hierarchical_bootstrap(
-                    matrix, np.zeros_like(matrix),
-                    rng=pair_rng(seed, suite, method, source, target, "accuracy"),
-                    n_resamples=n_resamples, confidence=CONFIDENCE,
-                )
-                row["accuracy_ci_low"], row["accuracy_ci_high"] = boot.ci_low, boot.ci_high
+            if matrix.shape[1] >= 2:
+                interval = stats.crossed_mean_interval([matrix], [1.0], confidence=CONFIDENCE)
+                row["accuracy_ci_low"], row["accuracy_ci_high"] = interval.ci_low, interval.ci_high
             row["macro_f1_mean"] = float(np.mean([r.macro_f1 for r in runs]))
             row["wall_seconds_mean"] = float(np.nanmean([r.wall_seconds for r in runs])) \
                 if any(not math.isnan(r.wall_seconds) for r in runs) else math.nan
@@ -69,98 +61,6 @@ def per_task_table(store: RunResults, *, n_resamples: int, seed: int) -> pd.Data
                 if any(not math.isnan(r.examples_processed) for r in runs) else math.nan
         rows.append(row)
     return frame(rows, PER_TASK_COLUMNS)
-
-
-def _comparisons(store: RunResults) -> list[tuple[str, str, str, str]]:
-    """Every (suite, method, source, target) compared with the reference, sorted."""
-    out = {
-        (suite, method, source, target)
-        for (suite, target, method, source) in store.groups
-        if not (method == REFERENCE_METHOD and source == NO_SOURCE)
-    }
-    return sorted(out)
-
-
-def transfer_and_significance(
-    store: RunResults, *, alpha: float, correction: str, n_resamples: int, seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str, str, str], PairAccuracies]]:
-    transfer_rows: list[dict[str, object]] = []
-    sig_rows: list[dict[str, object]] = []
-    pairs: dict[tuple[str, str, str, str], PairAccuracies] = {}
-    settings = TestSettings(n_resamples, seed)
-    for suite, method, source, target in _comparisons(store):
-        ident = {"suite": suite, "method": method, "source": source, "target": target}
-        m_status = store.seed_status(suite, target, method, source)
-        r_status = store.seed_status(suite, target, REFERENCE_METHOD, NO_SOURCE)
-        # The comparison's seeds are the method's (planned or found); each needs its own run
-        # and the reference run of the same seed. Extra reference seeds are not counted.
-        seeds = sorted(m_status)
-        both = [m_status[s] for s in seeds] + [r_status.get(s, MISSING) for s in seeds]
-        paired = [s for s in seeds if m_status.get(s) == "ok" and r_status.get(s) == "ok"]
-        row: dict[str, object] = {
-            **ident, "n_seeds": 0, "n_examples": 0,
-            "n_failed": both.count("failed"), "n_missing": both.count(MISSING),
-            "correction": correction, "alpha": alpha,
-        }
-        transfer_rows.append(row)
-        if not paired:
-            continue
-        m_runs = [store.data[RunId(suite, target, method, source, s)] for s in paired]
-        r_runs = [store.data[RunId(suite, target, REFERENCE_METHOD, NO_SOURCE, s)]
-                  for s in paired]
-        _, matrix = aligned(m_runs + r_runs, f"{suite}/{target}/{method}/{source} vs "
-                                              f"{REFERENCE_METHOD}")
-        n_examples = int(matrix.shape[1])
-        if n_examples == 0:
-            log.warning("%s/%s/%s/%s: no test example is shared with %s; pair left missing",
-                        suite, target, method, source, REFERENCE_METHOD)
-            continue
-        s_count = len(paired)
-        cm, cr = matrix[:s_count], matrix[s_count:]
-        acc_m = stats.accuracies_from_correct(cm)
-        acc_r = stats.accuracies_from_correct(cr)
-        pairs[(suite, method, source, target)] = PairAccuracies(acc_m, acc_r)
-        gain = stats.transfer_gain(acc_m, acc_r)
-        try:
-            rel = stats.relative_gain(acc_m, acc_r)
-        except ValueError:
-            rel = math.nan
-        sample = PairSample(suite, method, source, target, tuple(paired), cm, cr)
-        for _name, test in PAIRED_TESTS:
-            sig_rows.extend(test(sample, settings))
-        verdict_row = next(r for r in sig_rows[::-1] if r["test"] == VERDICT_TEST)
-        row.update({
-            "n_seeds": s_count, "n_examples": n_examples,
-            "method_accuracy": float(np.mean(acc_m)), "reference_accuracy": float(np.mean(acc_r)),
-            "gain": gain, "relative_gain": rel, "ci_low": verdict_row["ci_low"], "ci_high": verdict_row["ci_high"],
-            "p_value": verdict_row["p_value"], "ntg": stats.negative_transfer_gap(gain),
-        })
-
-    sig = frame([{**r, "correction": correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
-    sig["family"] = sig["suite"].astype(str) + "/" + sig["test"].astype(str)
-    sig["p_adj"] = np.nan
-    for _family, index in sig.groupby("family", sort=True).groups.items():
-        sig.loc[index, "p_adj"] = stats.adjust_pvalues(
-            sig.loc[index, "p_value"].to_numpy(dtype=float), correction)
-    sig = sort_rows(sig, ["suite", "method", "source", "target", "test", "seed"],
-                SIGNIFICANCE_COLUMNS)
-
-    transfer = frame(transfer_rows, TRANSFER_COLUMNS)
-    boot_rows = sig[sig["test"] == VERDICT_TEST].set_index(
-        ["suite", "method", "source", "target"])["p_adj"]
-    keys = list(zip(transfer["suite"], transfer["method"], transfer["source"], transfer["target"],
-                    strict=True))
-    transfer["p_adj"] = [float(boot_rows.get(k, math.nan)) for k in keys]
-    tested = transfer["n_seeds"].to_numpy() > 0
-    verdict = np.full(len(transfer), MISSING, dtype=object)
-    if tested.any():
-        verdict[tested] = stats.verdicts(
-            transfer.loc[tested, "gain"].to_numpy(dtype=float),
-            transfer.loc[tested, "p_adj"].to_numpy(dtype=float), alpha,
-        )
-    transfer["verdict"] = verdict
-    transfer = sort_rows(transfer, ["suite", "method", "source", "target"], TRANSFER_COLUMNS)
-    return transfer, sig, pairs
 
 
 def _accuracy_by_target(per_task: pd.DataFrame, suite: str) -> pd.DataFrame:
@@ -199,6 +99,7 @@ def leaderboard_table(
     per_task: pd.DataFrame,
     transfer: pd.DataFrame,
     pairs: dict[tuple[str, str, str, str], PairAccuracies],
+    samples: dict[tuple[str, str, str, str], PairSample],
     store: RunResults,
     *, n_resamples: int, seed: int,
 ) -> pd.DataFrame:
@@ -225,19 +126,16 @@ def leaderboard_table(
                 "n_missing": int(own["n_missing"].sum()),
                 "wall_seconds_mean": _nanmean(walls),
                 "examples_processed_mean": _nanmean(examples),
-                "wins": 0, "ties": 0, "losses": 0,
+                "wins": 0, "ties": 0, "losses": 0, "inconclusive": 0,
             }
             if len(tested):
                 pair_keys = list(zip(tested["suite"], tested["method"], tested["source"],
                                      tested["target"], strict=True))
                 data = [pairs[k] for k in pair_keys]
                 gains = [p.acc_method - p.acc_ref for p in data]
-                est, lo, hi = stats.stratified_bootstrap_ci(
-                    gains, stats_agg.fast_mean_of_means([g.size for g in gains]),
-                    rng=pair_rng(seed, suite, method, "mean_gain"),
-                    n_resamples=n_resamples, confidence=CONFIDENCE,
-                )
-                row.update(mean_gain=est, mean_gain_ci_low=lo, mean_gain_ci_high=hi)
+                interval = mean_gain_interval([samples[k] for k in pair_keys])
+                row.update(mean_gain=interval.estimate, mean_gain_ci_low=interval.ci_low,
+                           mean_gain_ci_high=interval.ci_high)
                 est, lo, hi = stats.stratified_bootstrap_ci(
                     gains, stats_agg.fast_iqm, rng=pair_rng(seed, suite, method, "iqm_gain"),
                     n_resamples=n_resamples, confidence=CONFIDENCE,
@@ -245,9 +143,10 @@ def leaderboard_table(
                 row.update(iqm_gain=est, iqm_gain_ci_low=lo, iqm_gain_ci_high=hi)
                 row["probability_of_improvement"] = stats.probability_of_improvement(
                     [p.acc_method for p in data], [p.acc_ref for p in data])
-                wins, ties, losses = stats.win_tie_loss(tested["verdict"].to_numpy(dtype=str))
-                row.update(wins=wins, ties=ties, losses=losses,
-                           negative_transfer_rate=losses / len(tested))
+                counts = stats.verdict_counts(tested["verdict"].to_numpy(dtype=str))
+                row.update(wins=counts[stats.POSITIVE], ties=counts[stats.EQUIVALENT],
+                           losses=counts[stats.NEGATIVE], inconclusive=counts[stats.INCONCLUSIVE],
+                           negative_transfer_rate=counts[stats.NEGATIVE] / len(tested))
             rows.append(row)
     table = frame(rows, LEADERBOARD_COLUMNS)
     if table.empty:
@@ -258,6 +157,25 @@ def leaderboard_table(
     ).sort_values(["suite", "_rank_key", "_gain_key", "method"], kind="stable")
     order["rank"] = order.groupby("suite").cumcount() + 1
     return frame(order.to_dict("records"), LEADERBOARD_COLUMNS)
+
+
+def mean_gain_interval(samples: Sequence[PairSample]) -> stats.MeanInterval:
+    """Mean gain over a method's pairs with a CI that counts test-example noise and the reference
+    runs shared by the pairs of one target: one crossed block per target, the sum of the pairs'
+    d = correct_method - correct_ref over the seeds all of them share (see stats.pooled)."""
+    by_target: dict[str, list[PairSample]] = defaultdict(list)
+    for sample in samples:
+        by_target[sample.target].append(sample)
+    blocks: list[np.ndarray] = []
+    for members in by_target.values():
+        shared = sorted(set.intersection(*(set(m.seeds) for m in members)))
+        if shared and len({m.n_examples for m in members}) == 1:
+            block = sum(m.correct_method[[m.seeds.index(s) for s in shared]].astype(np.int64)
+                        - m.correct_ref[[m.seeds.index(s) for s in shared]].astype(np.int64) for m in members)
+            blocks.append(np.asarray(block))
+        else:  # no common seed or different test ids: each pair on its own (rare; slightly narrower)
+            blocks.extend(m.correct_method.astype(np.int64) - m.correct_ref.astype(np.int64) for m in members)
+    return stats.crossed_mean_interval(blocks, [1.0 / len(samples)] * len(blocks), confidence=CONFIDENCE)
 
 
 def _nanmean(values: Sequence[float]) -> float:

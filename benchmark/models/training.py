@@ -1,8 +1,10 @@
 """The one training loop every method shares, so every method gets the same protocol.
 
 Early stopping on the target's validation accuracy (best epoch kept) is the protocol's
-hyperparameter search: every method gets the same epochs, batch size, learning rates and
-budget, and none can tune on test data because the loop never sees it.
+hyperparameter search: by default every method gets the protocol's epochs, batch size,
+learning rates and budget (a method may override them, as ``linear_probe`` does
+for its head-only fit), and none can tune on test data because the
+loop never sees it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,15 +64,21 @@ def _check_available(runs: list[RunId]) -> None:
 
 def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
               filters: RunFilters | None = None, device: str = "cpu", cache_dir: Path | None = None,
-              executor: Executor | None = None) -> Summary:
-    """Run the suite's runs that are not finished yet and store what they produce."""
+              executor: Executor | None = None, runs: Sequence[RunId] | None = None,
+              plan: Sequence[RunId] | None = None) -> Summary:
+    """Run the suite's runs that are not finished yet and store what they produce.
+
+    ``runs``: run exactly these (default: the suite's plan after ``filters``); ``plan``: what
+    ``plan.json`` records as planned (default: ``runs``), so runs that never finish count as
+    missing.
+    """
     filters = filters or RunFilters()
     suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
-    runs = plan_runs(suite, filters)
+    runs = list(runs) if runs is not None else plan_runs(suite, filters)
     _check_available(runs)
     store = RunStore(results_dir)
-    store.write_plan(suite.name, runs)
+    store.write_plan(suite.name, list(plan) if plan is not None else runs)
     methods = {m: make_method(m, overrides.get(m)) for m in sorted({r.method for r in runs})}
     spec = WorkspaceSpec(suite, device, cache_dir)
     ws = spec.build()  # keys need the data fingerprints; the local executor builds its own

@@ -29,12 +29,14 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from benchmark.errors import BenchmarkError
 from benchmark.files import atomic_write_json, atomic_write_parquet
 
 log = logging.getLogger(__name__)
 
 RUNS_DIRNAME = "runs"
 PLAN_FILENAME = "plan.json"
+SEQUENTIAL_FILENAME = "sequential.json"
 RUN_FILENAME = "run.json"
 PREDICTIONS_FILENAME = "predictions.parquet"
 NO_SOURCE = "-"
@@ -90,6 +92,23 @@ def plan_path(results_dir: str | os.PathLike[str], suite: str) -> Path:
     return Path(results_dir) / RUNS_DIRNAME / suite / PLAN_FILENAME
 
 
+def load_sequential_designs(results_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Suite -> its ``sequential.json`` (first_seeds, max_seeds, weights), for suites run with
+    ``--until-decided``. A malformed file is an error: the p-values depend on it."""
+    out: dict[str, dict[str, Any]] = {}
+    for suite in suites(results_dir):
+        path = Path(results_dir) / RUNS_DIRNAME / suite / SEQUENTIAL_FILENAME
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                out[suite] = {"first_seeds": int(data["first_seeds"]), "max_seeds": int(data["max_seeds"]),
+                              "weights": [float(w) for w in data["weights"]]}
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise BenchmarkError(
+                    f"{path} is malformed ({exc}); delete it and rerun 'run --until-decided'") from None
+    return out
+
+
 class RunStore:
     """Writes runs and plans into one results folder (the only writer of ``runs/``)."""
 
@@ -103,6 +122,12 @@ class RunStore:
         """Record every run a ``run`` planned, so runs that never finish count as missing."""
         return atomic_write_json(plan_path(self.results_dir, suite), {"suite": suite, "runs": [
             {"target": r.target, "method": r.method, "source": r.source_task, "seed": r.seed} for r in runs]})
+
+    def write_sequential_design(self, suite: str, first_seeds: int, max_seeds: int,
+                                weights: Sequence[float]) -> Path:
+        """Record the looks of ``run --until-decided`` (the leaderboard's p-values depend on them)."""
+        return atomic_write_json(Path(self.results_dir) / RUNS_DIRNAME / suite / SEQUENTIAL_FILENAME,
+                                 {"first_seeds": first_seeds, "max_seeds": max_seeds, "weights": list(weights)})
 
     def is_finished(self, run: RunId, key: str, retry_failed: bool = False) -> bool:
         """Whether ``run`` has a ``run.json`` with this ``key`` that is ok (or failed, unless retrying)."""

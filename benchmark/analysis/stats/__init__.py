@@ -11,6 +11,12 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
 - significance of a gain: :func:`hierarchical_bootstrap` (CI and p-value),
   :func:`sign_flip_test`, :func:`mcnemar_exact` / :func:`mcnemar_per_seed`,
   :func:`wilcoxon_seeds`
+- verdict-driving test of a gain (crossed seeds x examples design):
+  :func:`crossed_family_test` (one family of pairs: moderated variance-components t test,
+  CI, TOST, MDE, seeds to decide, sequential looks) built from :func:`crossed_mean_squares`,
+  :func:`fit_seed_prior` and :func:`crossed_t_test`; limma's :func:`fit_f_dist` /
+  :func:`squeeze_var`; adaptive seeds: :class:`SequentialDesign`, :func:`sequential_weights`,
+  :func:`sequential_p_value`; simulation of the design: :mod:`.simulate`
 - multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``)
 - verdicts: :func:`verdict`, :func:`verdicts`, :func:`win_tie_loss`,
   :func:`negative_transfer_rate`
@@ -21,6 +27,7 @@ Bad input raises ``ValueError`` with one line naming the argument and the proble
 ``rng`` that is not a ``numpy.random.Generator`` raises ``TypeError``.
 """
 
+from benchmark.analysis.stats import simulate
 from benchmark.analysis.stats.aggregate import (
     NAN_POLICIES,
     iqm,
@@ -30,7 +37,23 @@ from benchmark.analysis.stats.aggregate import (
     probability_of_improvement,
     stratified_bootstrap_ci,
 )
+from benchmark.analysis.stats.crossed import (
+    DEFAULT_MARGIN,
+    MAX_SEEDS_TO_DECIDE,
+    MDE_POWER,
+    CrossedAnova,
+    CrossedTestArrays,
+    FamilyArrays,
+    MeanSquares,
+    PairTest,
+    crossed_anova,
+    crossed_family_arrays,
+    crossed_family_test,
+    crossed_mean_squares,
+    crossed_t_test,
+)
 from benchmark.analysis.stats.metrics import (
+    EQUIVALENT,
     INCONCLUSIVE,
     NEGATIVE,
     POSITIVE,
@@ -43,8 +66,19 @@ from benchmark.analysis.stats.metrics import (
     relative_gain,
     transfer_gain,
     verdict,
+    verdict_counts,
     verdicts,
     win_tie_loss,
+)
+from benchmark.analysis.stats.moderation import (
+    ROBUST_Z,
+    SeedPrior,
+    SqueezedVar,
+    fit_f_dist,
+    fit_seed_prior,
+    posterior_variance,
+    squeeze_var,
+    trigamma_inverse,
 )
 from benchmark.analysis.stats.multiple import CORRECTIONS, adjust_pvalues
 from benchmark.analysis.stats.paired import (
@@ -60,9 +94,44 @@ from benchmark.analysis.stats.paired import (
     sign_flip_test,
     wilcoxon_seeds,
 )
+from benchmark.analysis.stats.pooled import MeanInterval, crossed_mean_interval
+from benchmark.analysis.stats.sequential import (
+    SequentialDesign,
+    sequential_p_value,
+    sequential_weights,
+)
 
 __all__ = [
     "CORRECTIONS",
+    "EQUIVALENT",
+    "MeanInterval",
+    "PairTest",
+    "crossed_family_test",
+    "DEFAULT_MARGIN",
+    "MAX_SEEDS_TO_DECIDE",
+    "MDE_POWER",
+    "ROBUST_Z",
+    "CrossedAnova",
+    "CrossedTestArrays",
+    "FamilyArrays",
+    "MeanSquares",
+    "SeedPrior",
+    "SequentialDesign",
+    "SqueezedVar",
+    "crossed_anova",
+    "crossed_family_arrays",
+    "crossed_mean_squares",
+    "crossed_t_test",
+    "fit_f_dist",
+    "fit_seed_prior",
+    "posterior_variance",
+    "sequential_p_value",
+    "sequential_weights",
+    "simulate",
+    "squeeze_var",
+    "trigamma_inverse",
+    "crossed_mean_interval",
+    "verdict_counts",
     "INCONCLUSIVE",
     "MIN_SEEDS_WILCOXON",
     "NAN_POLICIES",

@@ -1,4 +1,4 @@
-"""Per-run metrics, transfer gain and verdicts (BRIEF section 4).
+"""Per-run metrics, transfer gain and verdicts.
 
 Pure functions on numpy arrays. Shapes use S = number of seeds, N = number of test
 examples, P = number of transfer pairs.
@@ -25,7 +25,8 @@ from benchmark.analysis.stats._validation import (
 POSITIVE = "positive"
 NEGATIVE = "negative"
 INCONCLUSIVE = "inconclusive"
-VERDICT_NAMES: tuple[str, str, str] = (POSITIVE, INCONCLUSIVE, NEGATIVE)
+EQUIVALENT = "equivalent"
+VERDICT_NAMES: tuple[str, ...] = (POSITIVE, EQUIVALENT, INCONCLUSIVE, NEGATIVE)
 
 
 # --------------------------------------------------------------------------- per run
@@ -154,20 +155,28 @@ def verdict(gain: float, p_adjusted: float, alpha: float = 0.05) -> str:
 
 
 def verdicts(
-    gains: npt.ArrayLike, p_adj: npt.ArrayLike, alpha: float = 0.05
+    gains: npt.ArrayLike, p_adj: npt.ArrayLike, alpha: float = 0.05,
+    p_equivalence_adj: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.str_]:
-    """Vectorised :func:`verdict`. Shapes: gains (P,), p_adj (P,) -> (P,) str array.
+    """Vectorised :func:`verdict`, with equivalence.
 
-    An empty family gives an empty array. NaN gain or p gives ``"inconclusive"``.
+    Shapes: gains (P,), p_adj (P,), p_equivalence_adj (P,) or None -> (P,) str array.
+    ``"positive"`` / ``"negative"`` when p_adj < alpha (by the sign of the gain); else
+    ``"equivalent"`` when p_equivalence_adj (an adjusted TOST p-value) < alpha; else
+    ``"inconclusive"``. An empty family gives an empty array; NaN counts as not rejected.
     """
     a = check_probability_level("alpha", alpha)
     g = np.asarray(gains, dtype=np.float64).reshape(-1)
     p = np.asarray(p_adj, dtype=np.float64).reshape(-1)
     check_same_shape("gains", g, "p_adj", p)
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError("p_adj must hold probabilities in [0, 1] (or NaN)")
+    q = np.full(g.shape, np.nan) if p_equivalence_adj is None else \
+        np.asarray(p_equivalence_adj, dtype=np.float64).reshape(-1)
+    check_same_shape("gains", g, "p_equivalence_adj", q)
+    if np.any((p < 0) | (p > 1)) or np.any((q < 0) | (q > 1)):
+        raise ValueError("p_adj and p_equivalence_adj must hold probabilities in [0, 1] (or NaN)")
     out = np.full(g.shape, INCONCLUSIVE, dtype="<U12")
     significant = p < a  # False for NaN
+    out[~significant & (q < a)] = EQUIVALENT
     out[significant & (g > 0)] = POSITIVE
     out[significant & (g < 0)] = NEGATIVE
     return out
@@ -183,17 +192,23 @@ def _verdict_counts(verdict_array: npt.ArrayLike) -> dict[str, int]:
     return {name: int(np.count_nonzero(v == name)) for name in VERDICT_NAMES}
 
 
+def verdict_counts(verdict_array: npt.ArrayLike) -> dict[str, int]:
+    """How many pairs got each verdict. Shape: (P,) verdict strings -> {verdict: count}."""
+    return _verdict_counts(verdict_array)
+
+
 def win_tie_loss(verdict_array: npt.ArrayLike) -> tuple[int, int, int]:
-    """Count (wins, ties, losses) = (#positive, #inconclusive, #negative).
+    """Count (wins, ties, losses) = (#positive, #equivalent, #negative); inconclusive pairs
+    are none of them (see :func:`verdict_counts`).
 
     Shape: verdict_array (P,) of verdict strings -> three ints (all 0 for an empty array).
     """
     counts = _verdict_counts(verdict_array)
-    return counts[POSITIVE], counts[INCONCLUSIVE], counts[NEGATIVE]
+    return counts[POSITIVE], counts[EQUIVALENT], counts[NEGATIVE]
 
 
 def negative_transfer_rate(verdict_array: npt.ArrayLike) -> float:
     """Share of pairs judged negative. Shape: (P,) verdict strings -> float (NaN if P == 0)."""
-    wins, ties, losses = win_tie_loss(verdict_array)
-    total = wins + ties + losses
-    return losses / total if total else float("nan")
+    counts = _verdict_counts(verdict_array)
+    total = sum(counts.values())
+    return counts[NEGATIVE] / total if total else float("nan")

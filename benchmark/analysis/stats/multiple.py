@@ -1,4 +1,4 @@
-"""Multiple-comparison adjustment of a family of p-values (BRIEF section 4)."""
+"""Multiple-comparison adjustment of a family of p-values"""
 
 from __future__ import annotations
 

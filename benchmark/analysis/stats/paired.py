@@ -1,4 +1,4 @@
-"""Significance of a transfer gain from paired per-example correctness (BRIEF section 4).
+"""Significance of a transfer gain from paired per-example correctness
 
 Data convention: ``correct_method`` and ``correct_ref`` are bool / 0-1 arrays shaped
 (S, N) = (n_seeds, n_examples). Row s is seed s (the same seed for method and reference:

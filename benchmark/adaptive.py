@@ -1,0 +1,100 @@
+"""``run --until-decided``: add seeds only to the pairs the planned seeds left undecided.
+
+After the planned S0 seeds, look k = S0 + 1, ..., K adds one seed (the next integer) to every
+pair that was still ``inconclusive`` on its first k - 1 seeds: the method's run on that
+seed, the ``target_only`` run it is paired with and the source model it needs. The
+leaderboard's p-values then follow the sequential design written to
+``runs/<suite>/sequential.json`` (weighted Bonferroni over the looks, so optional stopping
+keeps the error rate; see :mod:`benchmark.analysis.stats.sequential`).
+
+Each look's decisions are computed from the first k - 1 seeds of every pair only, so they
+are a pure function of runs on disk: an interrupted command, rerun, takes the same path.
+This module orchestrates runs and analysis; it adds no statistics of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.analysis.leaderboard import DEFAULT_CORRECTION, DEFAULT_MARGIN, compute_leaderboards
+from benchmark.analysis.stats.sequential import sequential_weights
+from benchmark.errors import ConfigError
+from benchmark.runs.executor import Executor
+from benchmark.runs.plan import RunFilters, plan_runs
+from benchmark.runs.runner import Summary, run_suite
+from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, RunStore, scan_runs
+from benchmark.runs.suites import get_suite
+
+log = logging.getLogger(__name__)
+
+UNDECIDED = "inconclusive"
+
+
+@dataclass
+class AdaptiveSummary:
+    """What ``--until-decided`` did: the runs of every look and how many runs it saved."""
+
+    first: Summary
+    looks: list[tuple[int, int, Summary]] = field(default_factory=list)  # (seeds, pairs extended, summary)
+    n_runs: int = 0
+    n_runs_all_max: int = 0
+
+    @property
+    def n_failed(self) -> int:
+        return self.first.n_failed + sum(s.n_failed for _, _, s in self.looks)
+
+    def line(self) -> str:
+        parts = [f"planned seeds: {self.first.line()}"]
+        parts += [f"seed {k}: {n} undecided pairs, {s.n_ok} ran, {s.n_skipped} already done, {s.n_failed} failed"
+                  for k, n, s in self.looks]
+        saved = self.n_runs_all_max - self.n_runs
+        parts.append(f"{self.n_runs} runs in all; {saved} fewer than {self.n_runs_all_max} "
+                     f"({saved / max(1, self.n_runs_all_max):.0%} saved) for every pair at the maximum seeds")
+        return "\n".join(parts)
+
+
+def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilters, *, max_seeds: int,
+                      device: str = "cpu", cache_dir: Path | None = None, executor: Executor | None = None,
+                      alpha: float = 0.05, correction: str = DEFAULT_CORRECTION,
+                      margin: float = DEFAULT_MARGIN) -> AdaptiveSummary:
+    """Run the planned seeds, then add seeds to undecided pairs until decided or ``max_seeds``."""
+    suite = get_suite(suite_name)
+    seeds = sorted(filters.seeds if filters.seeds is not None else suite.seeds)
+    first = len(seeds)
+    if max_seeds <= first:
+        raise ConfigError(f"--max-seeds {max_seeds} must exceed the {first} planned seeds; "
+                          f"e.g. --max-seeds {first + 3}.")
+    all_seeds = seeds + [max(seeds) + i for i in range(1, max_seeds - first + 1)]
+    design = sequential_weights(first, max_seeds)
+    store = RunStore(results_dir)
+    store.write_sequential_design(suite.name, first, max_seeds, design.weights)
+    planned = plan_runs(suite, filters)
+    result = AdaptiveSummary(first=run_suite(suite.name, results_dir, filters, device, cache_dir, executor))
+    all_runs = list(planned)
+    for k in range(first + 1, max_seeds + 1):
+        known = set(all_seeds[: k - 1])
+        records = [r for r in scan_runs(results_dir, suite.name, include_planned=False) if r.seed in known]
+        tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
+                                      n_resamples=1, designs={suite.name: design})
+        matrix = tables.transfer_matrix
+        in_filter = {(r.method, r.source, r.target) for r in planned}
+        undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
+        pairs = sorted((m, s, t) for m, s, t in zip(undecided["method"], undecided["source"],
+                                                     undecided["target"], strict=True) if (m, s, t) in in_filter)
+        if not pairs:
+            log.info("every pair is decided (or failed) after %d seeds", k - 1)
+            break
+        seed = all_seeds[k - 1]
+        new = sorted({RunId(suite.name, t, m, s, seed) for m, s, t in pairs}
+                     | {RunId(suite.name, t, REFERENCE_METHOD, NO_SOURCE, seed) for _, _, t in pairs})
+        existing = set(all_runs)
+        all_runs.extend(r for r in new if r not in existing)
+        log.info("seed %d: %d undecided pairs, %d runs", k, len(pairs), len(new))
+        summary = run_suite(suite.name, results_dir, filters, device, cache_dir, executor, runs=new, plan=all_runs)
+        result.looks.append((k, len(pairs), summary))
+    result.n_runs = len(all_runs)
+    result.n_runs_all_max = len(plan_runs(suite, RunFilters(filters.tasks, filters.methods, all_seeds,
+                                                            filters.hyperparameters, filters.retry_failed)))
+    return result

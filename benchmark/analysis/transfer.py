@@ -1,0 +1,151 @@
+"""The transfer matrix and ``significance.csv``: every method compared with ``target_only``,
+pair by pair, tested within one family per (suite, method).
+
+Families: the pairs of one method in one suite (the reference baselines ``scratch`` and
+``linear_probe`` are methods too, so each is its own family). Nothing in a family depends
+on another method's runs, so adding or removing a method never changes another method's
+numbers. Within a family the verdict test is the moderated crossed t test of
+:func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared across the
+family's pairs, empirical Bayes), its TOST gives equivalence, and both are adjusted with the
+correction. Under a sequential design (``run --until-decided``) both p-values are the
+sequential ones, valid under optional stopping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchmark.analysis import stats
+from benchmark.analysis.collect import PairAccuracies, RunResults, aligned
+from benchmark.analysis.schema import (
+    MISSING,
+    SIGNIFICANCE_COLUMNS,
+    TEST_CROSSED,
+    TEST_EQUIVALENCE,
+    TRANSFER_COLUMNS,
+    frame,
+    sort_rows,
+)
+from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row, TestSettings
+from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId
+
+log = logging.getLogger(__name__)
+
+Comparison = tuple[str, str, str, str]  # (suite, method, source, target)
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    alpha: float
+    correction: str
+    margin: float
+    seed: int
+    designs: Mapping[str, SequentialDesign]
+
+
+def comparisons(store: RunResults) -> list[Comparison]:
+    """Every (suite, method, source, target) compared with the reference, sorted."""
+    return sorted({(suite, method, source, target) for (suite, target, method, source) in store.groups
+                   if not (method == REFERENCE_METHOD and source == NO_SOURCE)})
+
+
+def family_name(suite: str, method: str, test: str) -> str:
+    return f"{suite}/{method}/{test}"
+
+
+def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | None:
+    """The pair's paired correctness, or None when nothing can be compared (``row`` gets the counts)."""
+    suite, method, source, target = comp
+    m_status = store.seed_status(suite, target, method, source)
+    r_status = store.seed_status(suite, target, REFERENCE_METHOD, NO_SOURCE)
+    # The comparison's seeds are the method's (planned or found); each needs its own run and
+    # the reference run of the same seed. Extra reference seeds are not counted.
+    seeds = sorted(m_status)
+    both = [m_status[s] for s in seeds] + [r_status.get(s, MISSING) for s in seeds]
+    row.update(n_failed=both.count("failed"), n_missing=both.count(MISSING), n_seeds=0, n_examples=0)
+    paired = [s for s in seeds if m_status.get(s) == "ok" and r_status.get(s) == "ok"]
+    if not paired:
+        return None
+    m_runs = [store.data[RunId(suite, target, method, source, s)] for s in paired]
+    r_runs = [store.data[RunId(suite, target, REFERENCE_METHOD, NO_SOURCE, s)] for s in paired]
+    _, matrix = aligned(m_runs + r_runs, f"{suite}/{target}/{method}/{source} vs {REFERENCE_METHOD}")
+    if matrix.shape[1] < 2:
+        log.warning("%s/%s/%s/%s: fewer than 2 test examples shared with %s; pair left missing",
+                    suite, target, method, source, REFERENCE_METHOD)
+        return None
+    k = len(paired)
+    return PairSample(suite, method, source, target, tuple(paired), matrix[:k], matrix[k:])
+
+
+def transfer_and_significance(
+    store: RunResults, settings: TransferSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[Comparison, PairAccuracies], dict[Comparison, PairSample]]:
+    """(transfer matrix, significance rows, per-seed accuracies and samples of the tested pairs)."""
+    rows: dict[Comparison, Row] = {}
+    samples: dict[Comparison, PairSample] = {}
+    for comp in comparisons(store):
+        suite, method, source, target = comp
+        rows[comp] = {"suite": suite, "method": method, "source": source, "target": target,
+                      "correction": settings.correction, "alpha": settings.alpha, "margin": settings.margin,
+                      "family": family_name(suite, method, TEST_CROSSED)}
+        sample = _pair_sample(store, comp, rows[comp])
+        if sample is not None:
+            samples[comp] = sample
+    families: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
+    for comp in samples:
+        families[(comp[0], comp[1])].append(comp)
+    sig_rows: list[Row] = []
+    accuracies: dict[Comparison, PairAccuracies] = {}
+    for (suite, _method), members in sorted(families.items()):
+        tests = stats.crossed_family_test(
+            [(samples[c].correct_method, samples[c].correct_ref) for c in members],
+            margin=settings.margin, threshold_alpha=settings.alpha / len(members),
+            design=settings.designs.get(suite), groups=[c[3] for c in members])
+        for comp, test in zip(members, tests, strict=True):
+            sample = samples[comp]
+            acc_m = stats.accuracies_from_correct(sample.correct_method)
+            acc_r = stats.accuracies_from_correct(sample.correct_ref)
+            accuracies[comp] = PairAccuracies(acc_m, acc_r)
+            gain = stats.transfer_gain(acc_m, acc_r)
+            ref = float(np.mean(acc_r))
+            rows[comp].update(
+                n_seeds=len(sample.seeds), n_examples=sample.n_examples,
+                method_accuracy=float(np.mean(acc_m)), reference_accuracy=ref, gain=gain,
+                relative_gain=gain / ref if ref > 0 else math.nan, se=test.se, df=test.df,
+                ci_low=test.ci_low, ci_high=test.ci_high, p_value=test.p_value, p_equivalence=test.p_tost,
+                mde=test.mde, seeds_to_decide=test.seeds_to_decide, ntg=stats.negative_transfer_gap(gain))
+            sig_rows.append(sample.row(TEST_CROSSED, statistic=test.statistic, df=test.df, p_value=test.p_value))
+            sig_rows.append(sample.row(TEST_EQUIVALENCE, statistic=gain, df=test.df, p_value=test.p_tost))
+            for _name, paired_test in PAIRED_TESTS:
+                sig_rows.extend(paired_test(sample, TestSettings(settings.seed)))
+
+    sig = frame([{**r, "correction": settings.correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
+    sig["family"] = [family_name(s, m, t) for s, m, t in zip(sig["suite"], sig["method"], sig["test"], strict=True)]
+    sig["p_adj"] = np.nan
+    for _family, index in sig.groupby("family", sort=True).groups.items():
+        sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),
+                                                       settings.correction)
+    sig = sort_rows(sig, ["suite", "method", "source", "target", "test", "seed"], SIGNIFICANCE_COLUMNS)
+
+    transfer = frame(list(rows.values()), TRANSFER_COLUMNS)
+    by_pair = sig.set_index(["suite", "method", "source", "target", "test"])["p_adj"]
+    keys = list(zip(transfer["suite"], transfer["method"], transfer["source"], transfer["target"], strict=True))
+    transfer["p_adj"] = [float(by_pair.get((*k, TEST_CROSSED), math.nan)) for k in keys]
+    transfer["p_equivalence_adj"] = [float(by_pair.get((*k, TEST_EQUIVALENCE), math.nan)) for k in keys]
+    tested = transfer["n_seeds"].to_numpy() > 0
+    verdict = np.full(len(transfer), MISSING, dtype=object)
+    if tested.any():
+        verdict[tested] = stats.verdicts(
+            transfer.loc[tested, "gain"].to_numpy(dtype=float), transfer.loc[tested, "p_adj"].to_numpy(dtype=float),
+            settings.alpha, transfer.loc[tested, "p_equivalence_adj"].to_numpy(dtype=float))
+    transfer["verdict"] = verdict
+    transfer = sort_rows(transfer, ["suite", "method", "source", "target"], TRANSFER_COLUMNS)
+    return transfer, sig, accuracies, samples
