@@ -1,8 +1,11 @@
 """benchmark: a task-fusion evaluation suite.
 
-Does moving knowledge from a source task into a target task help or hurt? The harness runs
-every registered fusion method on every transfer pair with several seeds, stores
-per-example predictions, and the statistics layer turns them into leaderboards.
+Does moving knowledge from a source task into a target task help or hurt? Data flows one
+way, and the sub-packages are named after it: ``data`` (tasks and their sources) ->
+``models`` (backbones, the training loop, the method API) -> ``runs`` (suites, planning,
+the workspace, executors and the run store) -> ``analysis`` (statistics, leaderboards,
+report). Each may import only the ones before it; ``cli``, ``adaptive`` and ``validate``
+orchestrate them, and plug-ins (``baselines/``, ``tasks/``) import ``benchmark.api`` only.
 """
 
 __version__ = "0.1.0"
