@@ -27,8 +27,9 @@ family are correlated (shared prior and references), so their real MC error is ~
 Then the sequential procedure (``run --until-decided``, S0 = 3, K = 6, weights
 sequential_weights(3, 6), a pair stops when its BH-adjusted p or TOST p is below 0.05):
 per-pair type-I, family-wise error after Holm, power at 2 points, mean seeds used; and a
-robustness block with strong heterogeneity (seed SDs exp(1.0 Z)). Runtime ~6-8 minutes on
-2 cores (``--quick``: a quarter of the replications).
+robustness block with strong heterogeneity (seed SDs exp(1.0 Z)). Runtime ~3 minutes on
+2 cores, most of it the old bootstrap at 5 seeds (``--quick``: a quarter of the
+replications, ~1 minute).
 """
 
 from __future__ import annotations

@@ -39,18 +39,20 @@ from benchmark.analysis.stats.aggregate import (
 )
 from benchmark.analysis.stats.crossed import (
     DEFAULT_MARGIN,
-    MAX_SEEDS_TO_DECIDE,
     MDE_POWER,
     CrossedAnova,
     CrossedTestArrays,
-    FamilyArrays,
     MeanSquares,
-    PairTest,
     crossed_anova,
-    crossed_family_arrays,
-    crossed_family_test,
     crossed_mean_squares,
     crossed_t_test,
+)
+from benchmark.analysis.stats.family import (
+    MAX_SEEDS_TO_DECIDE,
+    FamilyArrays,
+    PairTest,
+    crossed_family_arrays,
+    crossed_family_test,
 )
 from benchmark.analysis.stats.metrics import (
     EQUIVALENT,
