@@ -17,8 +17,8 @@ LONG_ALLOWED = {"benchmark.data.nli_generator"}  # generated word tables
 
 # layer -> benchmark modules it must never import (any depth, including lazy imports)
 FORBIDDEN = {
-    "benchmark.analysis.stats": ("benchmark.data", "benchmark.models", "benchmark.runs", "benchmark.analysis.leaderboard",
-                                 "benchmark.analysis.report", "benchmark.cli"),
+    "benchmark.analysis.stats": ("benchmark.data", "benchmark.models", "benchmark.runs",
+                                 "benchmark.analysis.leaderboard", "benchmark.analysis.report", "benchmark.cli"),
     "benchmark.data": ("benchmark.models", "benchmark.runs", "benchmark.analysis", "benchmark.cli"),
     "benchmark.models": ("benchmark.runs", "benchmark.analysis", "benchmark.cli"),
     "benchmark.runs": ("benchmark.analysis", "benchmark.cli", "benchmark.adaptive"),

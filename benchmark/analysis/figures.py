@@ -145,10 +145,10 @@ def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, l
         elif r.verdict == "equivalent":
             ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
                                    edgecolor=_EQUIVALENT_COLOUR, linewidth=1.5))
-        colour = ("white" if abs(value) > 0.6 * limit else "black") if decided else \
+        text_colour = ("white" if abs(value) > 0.6 * limit else "black") if decided else \
             (_EQUIVALENT_COLOUR if r.verdict == "equivalent" else "#8a8a8a")
         label = fmt_points(value / 100.0) + (f"\n{marker}" if marker else "")
-        ax.text(j, i, label, ha="center", va="center", fontsize=8, color=colour,
+        ax.text(j, i, label, ha="center", va="center", fontsize=8, color=text_colour,
                 fontweight="bold" if marker else "normal")
     ax.set_xticks(range(len(targets)), targets, rotation=35, ha="right")
     ax.set_yticks(range(len(sources)), [source_label(s) for s in sources])
