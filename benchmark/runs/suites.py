@@ -73,12 +73,15 @@ SUITES: dict[str, Suite] = {
     ),
     "default": Suite(
         name="default",
-        description="offline tasks, every same-kind pair, 1,000-example target budget (VTAB-1k), 3 seeds",
+        description="offline tasks, every same-kind pair, 1,000-example target budget (VTAB-1k), 5 seeds",
         tasks=("rotten_tomatoes", "spam", "debates", "synthetic_nli", "fashion_mnist", "mnist", "digits"),
         protocols={
             "text": Protocol("minilm-l6", "top-1", 1000, 300, 1000, 1000, TEXT_TRAIN),
             "image": Protocol("efficientnet-lite0", "top-1", 1000, 300, 1000, 1000, IMAGE_TRAIN),
         },
+        # 5 seeds, not 3: at 3 seeds the calibrated test is valid but its median MDE after the
+        # family correction is 5.4 points (5 seeds: 3.3-4.1); benchmarks/bench_calibration.py.
+        seeds=(0, 1, 2, 3, 4),
     ),
     "full": Suite(
         name="full",
