@@ -8,9 +8,10 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
 
 - per run: :func:`accuracy`, :func:`macro_f1`, :func:`accuracies_from_correct`
 - gain: :func:`transfer_gain`, :func:`relative_gain`, :func:`negative_transfer_gap`
-- significance of a gain: :func:`hierarchical_bootstrap` (CI and p-value),
-  :func:`sign_flip_test`, :func:`mcnemar_exact` / :func:`mcnemar_per_seed`,
-  :func:`wilcoxon_seeds`
+- tests about one pair's trained models on this test set: :func:`mcnemar_exact` /
+  :func:`mcnemar_per_seed`, :func:`wilcoxon_seeds`; kept only as the calibration
+  benchmark's point of comparison (miscalibrated with few seeds, never used for verdicts):
+  :func:`hierarchical_bootstrap`, :func:`sign_flip_test`
 - verdict-driving test of a gain (crossed seeds x examples design):
   :func:`crossed_family_test` (one family of pairs: moderated variance-components t test,
   CI, TOST, MDE, seeds to decide, sequential looks) built from :func:`crossed_mean_squares`,
@@ -18,8 +19,9 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
   :func:`squeeze_var`; adaptive seeds: :class:`SequentialDesign`, :func:`sequential_weights`,
   :func:`sequential_p_value`; simulation of the design: :mod:`.simulate`
 - multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``)
-- verdicts: :func:`verdict`, :func:`verdicts`, :func:`win_tie_loss`,
-  :func:`negative_transfer_rate`
+- descriptive intervals from the same crossed model: :func:`crossed_mean_interval`
+- verdicts: :func:`verdict`, :func:`verdicts` (with equivalence), :func:`verdict_counts`,
+  :func:`win_tie_loss`, :func:`negative_transfer_rate`
 - aggregates (rliable): :func:`iqm`, :func:`pooled_mean`, :func:`mean_of_means`,
   :func:`stratified_bootstrap_ci`, :func:`probability_of_improvement`, :func:`mean_rank`
 
