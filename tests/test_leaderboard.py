@@ -359,11 +359,25 @@ def test_examples_are_aligned_by_id_and_mismatches_are_dropped(
         correct=np.concatenate([correct, np.ones(5, bool)]),
         ids=extra,
     )
-    with caplog.at_level(logging.WARNING, logger="benchmark.analysis.leaderboard"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.analysis.collect"):
         tables = compute_leaderboards(scan_runs(results), n_resamples=200)
     row = tables.transfer_matrix.iloc[0]
     assert row["n_examples"] == 50 and row["gain"] == 0.0
     assert "different test examples" in caplog.text
+
+
+def test_per_task_accuracy_uses_the_ids_every_seed_shares(tmp_path: Path) -> None:
+    # Generated runs: seed 1 has 5 extra (all correct) examples that seed 0 lacks. Mean,
+    # std and CI must all be on the 50 shared ids, like the transfer matrix.
+    ids = example_ids(50)
+    correct = np.arange(50) % 5 != 0  # 0.8
+    write_run(tmp_path, suite="s", target="t", method="target_only", source=None, seed=0,
+              correct=correct, ids=ids)
+    write_run(tmp_path, suite="s", target="t", method="target_only", source=None, seed=1,
+              correct=np.concatenate([correct, np.ones(5, bool)]), ids=ids + [f"x{i}" for i in range(5)])
+    row = compute_leaderboards(scan_runs(tmp_path), n_resamples=200).per_task.iloc[0]
+    assert row["n_examples"] == 50
+    assert row["accuracy_mean"] == pytest.approx(0.8) and row["accuracy_std"] == pytest.approx(0.0)
 
 
 def test_several_suites_are_kept_apart(tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ class InterruptingExecutor(LocalExecutor):
 
 def _undecided_at(results: Path, seeds: set[int]) -> set[tuple[str, str, str]]:
     records = [r for r in scan_runs(results, "smoke", include_planned=False) if r.seed in seeds]
-    design = sequential_weights(2, 4)
+    design = sequential_weights(2, 6)
     tm = compute_leaderboards(records, n_resamples=1, designs={"smoke": design}).transfer_matrix
     rows = tm[(tm["verdict"] == "inconclusive") & (tm["n_seeds"] == len(seeds))]
     return set(zip(rows["method"], rows["source"], rows["target"], strict=True))
@@ -257,24 +257,24 @@ def test_until_decided_adds_seeds_only_to_undecided_pairs_and_resumes(
     for results in (clean, killed):  # the planned seeds (0, 1) are already done
         for target in ("digits", "mnist"):
             shutil.copytree(smoke_results / "runs/smoke" / target, results / "runs/smoke" / target)
-    summary = run_until_decided("smoke", clean, filters, max_seeds=4, cache_dir=smoke_cache)
+    summary = run_until_decided("smoke", clean, filters, max_seeds=6, cache_dir=smoke_cache)
     assert summary.first.n_skipped == summary.first.n_planned and summary.first.n_ok == 0
     on_disk = {(r.method, r.source, r.target, r.seed) for r in scan_runs(clean, "smoke", include_planned=False)}
     total_extended = 0
-    for seed in (2, 3):
+    for seed in (2, 3, 4, 5):
         undecided = _undecided_at(clean, set(range(seed)))
         extended = {(m, s, t) for m, s, t, k in on_disk if k == seed and m != "target_only"}
         assert extended == undecided  # exactly the pairs still inconclusive on the earlier seeds
         refs = {t for m, s, t, k in on_disk if k == seed and m == "target_only"}
         assert refs == {t for _, _, t in undecided}
         total_extended += len(extended)
-    assert 0 < total_extended < 2 * 12  # some pairs needed more seeds, and some did not
-    assert summary.n_runs == len(on_disk) < summary.n_runs_all_max == 4 * 12
+    assert 0 < total_extended < 4 * 12  # some pairs needed more seeds, and some did not
+    assert summary.n_runs == len(on_disk) < summary.n_runs_all_max == 6 * 12
 
     with pytest.raises(KeyboardInterrupt):
-        run_until_decided("smoke", killed, filters, max_seeds=4, cache_dir=smoke_cache,
+        run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache,
                           executor=InterruptingExecutor(after=3))
-    run_until_decided("smoke", killed, filters, max_seeds=4, cache_dir=smoke_cache)
+    run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache)
     clean_runs = sorted(p.relative_to(clean) for p in clean.rglob("predictions.parquet"))
     assert clean_runs == sorted(p.relative_to(killed) for p in killed.rglob("predictions.parquet"))
     for rel in clean_runs:

@@ -533,3 +533,35 @@ def test_mean_rank_nan_policies() -> None:
         stats.mean_rank(scores, nan_policy="omitt")
     with pytest.raises(ValueError, match="n_methods, n_tasks"):
         stats.mean_rank([0.1, 0.2])
+
+
+def test_crossed_mean_interval_matches_the_variance_components_by_hand() -> None:
+    # Two independent blocks; Var(mean X) = (MS_seed + MS_example - MS_interaction) / (S N),
+    # here computed from the textbook sums of squares with explicit loops over cells.
+    rng = np.random.default_rng(5)
+    blocks = []
+    for s, n, low in ((3, 40, -1), (5, 30, 0)):  # persistent example effects plus seed churn
+        base = rng.integers(low, 2, size=n)
+        blocks.append(np.where(rng.random((s, n)) < 0.25, rng.integers(low, 2, size=(s, n)), base))
+    weights = [0.25, 0.75]
+    variance = 0.0
+    terms = []
+    for x, w in zip(blocks, weights, strict=True):
+        s, n = x.shape
+        grand = x.mean()
+        ss_seed = n * sum((x[i].mean() - grand) ** 2 for i in range(s))
+        ss_ex = s * sum((x[:, j].mean() - grand) ** 2 for j in range(n))
+        ss_int = sum((x[i, j] - x[i].mean() - x[:, j].mean() + grand) ** 2 for i in range(s) for j in range(n))
+        ms = (ss_seed / (s - 1), ss_ex / (n - 1), ss_int / ((s - 1) * (n - 1)))
+        assert ms[1] > ms[2]  # the example term is not truncated in this draw
+        parts = [w * w * ms[0] / (s * n), w * w * ms[1] / (s * n), -w * w * ms[2] / (s * n)]
+        variance += sum(parts)
+        terms += [(parts[0], s - 1), (parts[1], n - 1), (parts[2], (s - 1) * (n - 1))]
+    df = variance**2 / sum(t**2 / d for t, d in terms)
+    iv = stats.crossed_mean_interval(blocks, weights)
+    estimate = sum(w * x.mean() for x, w in zip(blocks, weights, strict=True))
+    assert iv.estimate == pytest.approx(estimate)
+    assert iv.se == pytest.approx(np.sqrt(variance)) and iv.df == pytest.approx(df)
+    half = scipy.stats.t.ppf(0.975, df) * np.sqrt(variance)
+    assert (iv.ci_low, iv.ci_high) == pytest.approx((estimate - half, estimate + half))
+    assert np.isnan(stats.crossed_mean_interval([blocks[0][:1]], [1.0]).se)  # one seed: unknown
