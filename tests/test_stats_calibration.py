@@ -1,4 +1,4 @@
-"""Calibration of the verdict-driving test: the moderated crossed t test (BRIEF section 4).
+"""Calibration of the verdict-driving test: the moderated crossed t test.
 
 Two parts.
 

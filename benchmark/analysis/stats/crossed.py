@@ -1,6 +1,6 @@
 """Variance-components t test for a transfer gain in the crossed seeds x examples design.
 
-Data (BRIEF section 4): per transfer pair, correct_method and correct_ref shaped (S, N),
+Data: per transfer pair, correct_method and correct_ref shaped (S, N),
 paired by seed (row) and test example (column); d(s, i) = method - ref in {-1, 0, 1}; the
 gain is theta_hat = mean_{s,i} d(s, i). Shapes below: S seeds, N examples, P pairs of one
 family (one method's pairs in one suite), L sequential looks, "..." any leading batch shape.

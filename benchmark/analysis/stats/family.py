@@ -1,4 +1,4 @@
-"""The per-family entry point of the moderated crossed t test (BRIEF section 4).
+"""The per-family entry point of the moderated crossed t test.
 
 :func:`crossed_family_test` takes one family's transfer pairs (one method's pairs in one
 suite) as correctness arrays and returns a :class:`PairTest` per pair;

@@ -1,4 +1,4 @@
-"""Simulated paired correctness for the crossed seeds x examples design (BRIEF section 4).
+"""Simulated paired correctness for the crossed seeds x examples design.
 
 Used by the calibration tests (``tests/test_stats_calibration.py``) and the calibration
 benchmark (``benchmarks/bench_calibration.py``); a pure function of an explicit
