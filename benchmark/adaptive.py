@@ -25,7 +25,7 @@ from benchmark.runs.executor import Executor
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import Summary, run_suite
 from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, RunStore, scan_runs
-from benchmark.runs.suites import get_suite
+from benchmark.runs.suite_catalog import get_suite
 
 log = logging.getLogger(__name__)
 

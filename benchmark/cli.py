@@ -36,9 +36,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
         print(_table(method_rows(), ["name", "needs_source", "hyperparameters", "summary"]))
     else:
-        from benchmark.runs.suites import suite_rows
+        from benchmark.runs.suite_catalog import suite_rows
 
-        print(_table(suite_rows(), ["name", "tasks", "pairs", "methods", "seeds", "budget", "protocol"]))
+        print(_table(suite_rows(), ["name", "from", "tasks", "pairs", "methods", "seeds", "budget", "protocol"]))
     return 0
 
 
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a suite: every method on every transfer pair and seed")
     p.add_argument("--all", action="store_true", help="run the whole suite (the default when no filter is given)")
-    p.add_argument("--suite", default="default", help="suite name (default: default); see 'list suites'")
+    p.add_argument("--suite", default="default", help="suite name or suite file (default: default); see 'list suites'")
     p.add_argument("--tasks", help="comma-separated target tasks to run (default: all in the suite)")
     p.add_argument("--methods", help="comma-separated methods (default: all registered)")
     p.add_argument("--seeds", help="comma-separated seeds (default: the suite's)")

@@ -18,7 +18,7 @@ from benchmark.models.method import METHODS, FitContext, Method, make_method, re
 from benchmark.models.training import Classifier, normalized_feature_distance, pooled_features
 from benchmark.runs.plan import RunFilters
 from benchmark.runs.runner import run_suite
-from benchmark.runs.suites import get_suite
+from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.workspace import Workspace
 
 

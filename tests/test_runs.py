@@ -26,7 +26,7 @@ from benchmark.runs.executor import LocalExecutor, OnResult, WorkspaceSpec, trai
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import run_suite
 from benchmark.runs.store import RunStore, scan_runs
-from benchmark.runs.suites import get_suite
+from benchmark.runs.suite_catalog import get_suite
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
 from benchmark.runs.keys import content_hash, method_code_version
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.store import RunId, RunStore
-from benchmark.runs.suites import get_suite
+from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     sources = sorted({j.needs for j in jobs if j.needs}, key=lambda s: (s.source, s.seed))
 
     def on_result(job: RunJob, outcome: RunOutcome) -> None:
-        store.write_run(job.run, outcome.predictions, outcome.record)
+        # Provenance: which suite file (and which version of it) asked for this run.
+        store.write_run(job.run, outcome.predictions,
+                        {**outcome.record, "suite_file": suite.file, "suite_hash": suite.content_hash})
         if outcome.ok:
             summary.n_ok += 1
         else:

@@ -1,0 +1,190 @@
+"""Read a suite file (YAML): strict keys with a did-you-mean, one-line errors naming the file
+and the key, tasks by registered name or by the path of a YAML task file.
+
+    name: my_suite
+    description: my NLI tasks
+    tasks: [rte_local, ../data/sick.yaml, synthetic_nli]   # names or YAML task files
+    pairs: same-family            # or a list: ["sick -> rte_local", ...]
+    seeds: [0, 1, 2, 3, 4]
+    methods: all                  # or a list of method names
+    protocols:                    # one per input family the tasks use (text, image)
+      text:
+        backbone: minilm-l6
+        trainable: top-1          # head | top-k | all
+        budgets: {train: 1000, validation: 300, test: 1000, source_train: 1000}
+        train: {max_epochs: 3, patience: 0, batch_size: 32, lr: 2.0e-4, head_lr: 2.0e-3}
+
+Paths are relative to the suite file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from benchmark.data.yaml_task import read_yaml
+from benchmark.errors import ConfigError, did_you_mean, unknown_name
+from benchmark.models.training import TrainConfig
+from benchmark.runs.suites import Protocol, Suite
+
+KEYS = ("name", "description", "tasks", "pairs", "seeds", "methods", "protocols")
+REQUIRED = ("name", "tasks", "protocols")
+PROTOCOL_KEYS = ("backbone", "trainable", "budgets", "train")
+BUDGET_KEYS = ("train", "validation", "test", "source_train")
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+FAMILIES = ("text", "image")
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+PAIR_RE = re.compile(r"^\s*([^\s>-][^>]*?)\s*->\s*(\S.*?)\s*$")
+
+
+def _fail(path: Path, message: str) -> ConfigError:
+    return ConfigError(f"suite file {path}: {message}")
+
+
+def _keys(found: Mapping[Any, Any], allowed: tuple[str, ...], path: Path, where: str) -> None:
+    for key in found:
+        if key not in allowed:
+            raise _fail(path, f"unknown key {where}{key!r}.{did_you_mean(str(key), allowed)} "
+                              f"Allowed: {', '.join(allowed)}.")
+
+
+def _int_list(value: Any, path: Path, key: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                          for v in value):
+        raise _fail(path, f"{key!r} must be a non-empty list of integers, e.g. [0, 1, 2].")
+    if len(set(value)) != len(value):
+        raise _fail(path, f"{key!r} lists a seed twice.")
+    return tuple(value)
+
+
+def _protocol(raw: Any, path: Path, family: str) -> Protocol:
+    where = f"protocols.{family}."
+    if not isinstance(raw, dict):
+        raise _fail(path, f"protocols.{family} must be a mapping with keys {', '.join(PROTOCOL_KEYS)}.")
+    _keys(raw, PROTOCOL_KEYS, path, where)
+    if not isinstance(raw.get("backbone"), str):
+        raise _fail(path, f"{where}backbone is required (e.g. minilm-l6).")
+    budgets = raw.get("budgets") or {}
+    _keys(budgets, BUDGET_KEYS, path, where + "budgets.")
+    for key, value in budgets.items():
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise _fail(path, f"{where}budgets.{key} must be a positive integer or null (all), got {value!r}.")
+    train = raw.get("train") or {}
+    _keys(train, TRAIN_KEYS, path, where + "train.")
+    try:
+        config = TrainConfig(**{k: _typed(v, TrainConfig, k) for k, v in train.items()})
+    except (TypeError, ValueError) as exc:
+        raise _fail(path, f"{where}train: {exc}.") from None
+    return Protocol(raw["backbone"], str(raw.get("trainable", "top-1")),
+                    budgets.get("train", 1000), budgets.get("validation", 300), budgets.get("test", 1000),
+                    budgets.get("source_train", 1000), config)
+
+
+def _typed(value: Any, cls: type, key: str) -> Any:
+    kind = {f.name: f.type for f in dataclasses.fields(cls)}[key]
+    if kind in ("float", float) and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind in ("int", int) and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind in ("bool", bool) and isinstance(value, bool):
+        return value
+    raise ValueError(f"{key} must be {kind}, got {value!r}")
+
+
+def _tasks(raw: Any, path: Path) -> tuple[str, ...]:
+    from benchmark.data.task import TASKS, task_names
+
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
+        raise _fail(path, "'tasks' must be a non-empty list of task names or YAML task files.")
+    names: list[str] = []
+    for entry in raw:
+        if entry.endswith((".yaml", ".yml")):
+            file = (path.parent / entry).expanduser().resolve()
+            if not file.is_file():
+                raise _fail(path, f"task file {entry!r} does not exist (paths are relative to the suite file).")
+            from benchmark.data.yaml_task import load_task_yaml
+            from benchmark.tasks.yaml_tasks import register_yaml_tasks
+
+            name = load_task_yaml(file).name  # a malformed task file fails here, in one line
+            register_yaml_tasks([file])
+            if not TASKS.origin(name).endswith(f"yaml:{file}"):
+                raise _fail(path, f"task file {entry!r} declares task {name!r}, a name already taken by "
+                                  f"{TASKS.origin(name)}; rename it.")
+            names.append(name)
+        elif entry in TASKS:
+            names.append(entry)
+        else:
+            raise _fail(path, str(unknown_name("task", entry, task_names())))
+    if len(set(names)) != len(names):
+        raise _fail(path, "'tasks' lists a task twice.")
+    return tuple(names)
+
+
+def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str], ...] | None:
+    from benchmark.data.task import get_task
+
+    if raw in (None, "same-family"):
+        return None
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        raise _fail(path, "'pairs' must be 'same-family' or a list like ['source -> target', ...].")
+    pairs: list[tuple[str, str]] = []
+    for item in raw:
+        match = PAIR_RE.match(item)
+        if not match:
+            raise _fail(path, f"pair {item!r} is not 'source -> target'.")
+        source, target = match.group(1), match.group(2)
+        for name in (source, target):
+            if name not in tasks:
+                raise _fail(path, f"pair {item!r}: {unknown_name('task', name, tasks, where='in this suite')}")
+        if source == target:
+            raise _fail(path, f"pair {item!r}: source and target are the same task.")
+        fs, ft = get_task(source).family, get_task(target).family
+        if fs != ft:
+            raise _fail(path, f"pair {item!r} crosses input families ({fs} -> {ft}); "
+                              "a source and its target must share a backbone.")
+        pairs.append((source, target))
+    return tuple(pairs)
+
+
+def load_suite_file(path: str | Path) -> Suite:
+    """Validate the suite file at ``path`` and build its :class:`Suite`."""
+    from benchmark.data.task import get_task
+    from benchmark.models.method import METHODS
+
+    path = Path(path).expanduser().resolve()
+    spec = read_yaml(path)
+    _keys(spec, KEYS, path, "")
+    for key in REQUIRED:
+        if key not in spec:
+            raise _fail(path, f"missing required key {key!r}; add it.")
+    name = spec["name"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise _fail(path, f"name {name!r} must be letters, digits, '_', '-', '.' (it names a results folder).")
+    tasks = _tasks(spec["tasks"], path)
+    raw_protocols = spec["protocols"]
+    if not isinstance(raw_protocols, dict):
+        raise _fail(path, "'protocols' must map a family (text, image) to its protocol.")
+    _keys(raw_protocols, FAMILIES, path, "protocols.")
+    protocols = {family: _protocol(raw, path, family) for family, raw in raw_protocols.items()}
+    for task in tasks:
+        family = get_task(task).family
+        if family not in protocols:
+            raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
+    methods = spec.get("methods", "all")
+    if methods != "all":
+        if not isinstance(methods, list) or not methods:
+            raise _fail(path, "'methods' must be 'all' or a list of method names.")
+        for m in methods:
+            if m not in METHODS:
+                raise _fail(path, str(unknown_name("method", str(m), METHODS.names())))
+    return Suite(
+        name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
+        seeds=_int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds"),
+        methods=None if methods == "all" else tuple(methods),
+        explicit_pairs=_pairs(spec.get("pairs"), tasks, path),
+        file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+    )
