@@ -47,9 +47,10 @@ uncertainty). Both are balanced (chance 50%):
   at least 6 words (hypothesis, median ~20 tokens) that is either the one taken out or a
   sentence of another statement by a speaker of the same party.
 
-Runtime on 2 otherwise idle CPU cores: ~2.5 minutes for SICK (9 configurations x 3 seeds,
-stems included), ~5 for set A and B's five configurations... about 11 minutes in all
-(``--no-long``: SICK only). Another process on the cores slows every row several-fold
+Runtime on 2 otherwise idle CPU cores (measured): ~2.7 minutes for SICK (9 configurations x
+3 seeds, stems included), ~2.5 for set A (2 configurations), ~5.5 for set B (5
+configurations), ~11 minutes in all (``--no-long``: SICK only). "best ep" is the 1-based
+epoch early stopping kept. Another process on the cores slows every row several-fold
 (measured 16 s -> 260 s for a row while a test suite ran); the last line prints the load.
 """
 
