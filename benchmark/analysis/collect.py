@@ -31,14 +31,6 @@ class RunData:
     examples_processed: float
 
 
-@dataclass
-class PairAccuracies:
-    """What one (method, source) vs reference comparison on a target produced."""
-
-    acc_method: npt.NDArray[np.float64]
-    acc_ref: npt.NDArray[np.float64]
-
-
 def _float(value: object) -> float:
     try:
         return float(value)  # type: ignore[arg-type]

@@ -120,13 +120,13 @@ def compute_leaderboards(
     correction = _check_options(alpha, correction, n_resamples, margin)
     store = RunResults(records)
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
-    transfer, significance, pairs, samples = transfer_and_significance(
-        store, TransferSettings(float(alpha), correction, float(margin), seed, dict(designs or {})))
+    transfer, significance, samples = transfer_and_significance(
+        store, TransferSettings(float(alpha), correction, float(margin), dict(designs or {})))
     negative = transfer[transfer["verdict"] == stats.NEGATIVE].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target"],
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
-    leaderboard = leaderboard_table(per_task, transfer, pairs, samples, store, n_resamples=n_resamples, seed=seed)
+    leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     return Leaderboards(leaderboard, per_task, transfer, negative, significance)
 
 

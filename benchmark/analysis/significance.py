@@ -2,7 +2,7 @@
 
 The verdict-driving test (the moderated crossed t test and its TOST) needs a whole family
 of pairs and lives in :mod:`benchmark.analysis.transfer`. The tests here look at one pair
-at a time. A new one is one function ``(pair, settings) -> rows`` plus one entry in
+at a time. A new one is one function ``(pair) -> rows`` plus one entry in
 :data:`PAIRED_TESTS`; its p-values form their own family per (suite, method). Only tests
 that are valid for what they claim belong here.
 """
@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmark.analysis import stats
-from benchmark.analysis.collect import pair_rng
 from benchmark.analysis.schema import TEST_MCNEMAR, TEST_WILCOXON
 
 Row = dict[str, object]
@@ -42,10 +41,6 @@ class PairSample:
     def n_examples(self) -> int:
         return int(self.correct_method.shape[1])
 
-    def rng(self, seed: int, test: str) -> np.random.Generator:
-        """This pair's own generator for ``test``: independent of every other pair."""
-        return pair_rng(seed, self.suite, self.method, self.source, self.target, test)
-
     def row(self, test: str, **values: object) -> Row:
         return {"suite": self.suite, "method": self.method, "source": self.source, "target": self.target,
                 "test": test, "n_seeds": len(self.seeds), "n_examples": self.n_examples, **values}
@@ -55,14 +50,7 @@ class PairSample:
 MIN_SEEDS_WILCOXON_REPORTED = 6
 
 
-@dataclass(frozen=True)
-class TestSettings:
-    """Settings a per-pair test may use (random tests seed their generator from ``seed``)."""
-
-    seed: int
-
-
-def mcnemar_rows(pair: PairSample, settings: TestSettings) -> list[Row]:
+def mcnemar_rows(pair: PairSample) -> list[Row]:
     """Exact McNemar per seed: a test about that seed's two trained models on this test set."""
     results = stats.mcnemar_per_seed(pair.correct_method, pair.correct_ref)
     return [pair.row(TEST_MCNEMAR, seed=s, n_seeds=1,
@@ -71,7 +59,7 @@ def mcnemar_rows(pair: PairSample, settings: TestSettings) -> list[Row]:
             for s, res in zip(pair.seeds, results, strict=True)]
 
 
-def wilcoxon_rows(pair: PairSample, settings: TestSettings) -> list[Row]:
+def wilcoxon_rows(pair: PairSample) -> list[Row]:
     """Wilcoxon signed-rank over per-seed accuracies: a test about these trained models on this
     test set (like McNemar), reported only from 6 seeds, where its exact p can reach 0.05."""
     if len(pair.seeds) < MIN_SEEDS_WILCOXON_REPORTED:
@@ -82,7 +70,7 @@ def wilcoxon_rows(pair: PairSample, settings: TestSettings) -> list[Row]:
 
 
 #: The per-pair tests reported in ``significance.csv`` besides the verdict test.
-PAIRED_TESTS: list[tuple[str, Callable[[PairSample, TestSettings], list[Row]]]] = [
+PAIRED_TESTS: list[tuple[str, Callable[[PairSample], list[Row]]]] = [
     (TEST_MCNEMAR, mcnemar_rows),
     (TEST_WILCOXON, wilcoxon_rows),
 ]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.analysis import stats
-from benchmark.analysis.collect import PairAccuracies, RunResults, aligned, pair_rng
+from benchmark.analysis.collect import RunResults, aligned, pair_rng
 from benchmark.analysis.schema import (
     CONFIDENCE,
     LEADERBOARD_COLUMNS,
@@ -23,7 +23,6 @@ from benchmark.analysis.stats import aggregate as stats_agg
 from benchmark.runs.store import REFERENCE_METHOD
 
 log = logging.getLogger(__name__)
-
 
 
 def per_task_table(store: RunResults) -> pd.DataFrame:
@@ -54,11 +53,8 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
                 interval = stats.crossed_mean_interval([matrix], [1.0], confidence=CONFIDENCE)
                 row["accuracy_ci_low"], row["accuracy_ci_high"] = interval.ci_low, interval.ci_high
             row["macro_f1_mean"] = float(np.mean([r.macro_f1 for r in runs]))
-            row["wall_seconds_mean"] = float(np.nanmean([r.wall_seconds for r in runs])) \
-                if any(not math.isnan(r.wall_seconds) for r in runs) else math.nan
-            row["examples_processed_mean"] = float(np.nanmean(
-                [r.examples_processed for r in runs])) \
-                if any(not math.isnan(r.examples_processed) for r in runs) else math.nan
+            row["wall_seconds_mean"] = _nanmean([r.wall_seconds for r in runs])
+            row["examples_processed_mean"] = _nanmean([r.examples_processed for r in runs])
         rows.append(row)
     return frame(rows, PER_TASK_COLUMNS)
 
@@ -98,7 +94,6 @@ def _mean_ranks(per_task: pd.DataFrame, suite: str, methods: list[str]) -> dict[
 def leaderboard_table(
     per_task: pd.DataFrame,
     transfer: pd.DataFrame,
-    pairs: dict[tuple[str, str, str, str], PairAccuracies],
     samples: dict[tuple[str, str, str, str], PairSample],
     store: RunResults,
     *, n_resamples: int, seed: int,
@@ -131,9 +126,11 @@ def leaderboard_table(
             if len(tested):
                 pair_keys = list(zip(tested["suite"], tested["method"], tested["source"],
                                      tested["target"], strict=True))
-                data = [pairs[k] for k in pair_keys]
-                gains = [p.acc_method - p.acc_ref for p in data]
-                interval = mean_gain_interval([samples[k] for k in pair_keys])
+                tested_samples = [samples[k] for k in pair_keys]
+                acc_m = [stats.accuracies_from_correct(p.correct_method) for p in tested_samples]
+                acc_r = [stats.accuracies_from_correct(p.correct_ref) for p in tested_samples]
+                gains = [m - r for m, r in zip(acc_m, acc_r, strict=True)]
+                interval = mean_gain_interval(tested_samples)
                 row.update(mean_gain=interval.estimate, mean_gain_ci_low=interval.ci_low,
                            mean_gain_ci_high=interval.ci_high)
                 est, lo, hi = stats.stratified_bootstrap_ci(
@@ -141,8 +138,7 @@ def leaderboard_table(
                     n_resamples=n_resamples, confidence=CONFIDENCE,
                 )
                 row.update(iqm_gain=est, iqm_gain_ci_low=lo, iqm_gain_ci_high=hi)
-                row["probability_of_improvement"] = stats.probability_of_improvement(
-                    [p.acc_method for p in data], [p.acc_ref for p in data])
+                row["probability_of_improvement"] = stats.probability_of_improvement(acc_m, acc_r)
                 counts = stats.verdict_counts(tested["verdict"].to_numpy(dtype=str))
                 row.update(wins=counts[stats.POSITIVE], ties=counts[stats.EQUIVALENT],
                            losses=counts[stats.NEGATIVE], inconclusive=counts[stats.INCONCLUSIVE],

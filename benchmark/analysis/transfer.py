@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.analysis import stats
-from benchmark.analysis.collect import PairAccuracies, RunResults, aligned
+from benchmark.analysis.collect import RunResults, aligned
 from benchmark.analysis.schema import (
     MISSING,
     SIGNIFICANCE_COLUMNS,
@@ -33,7 +33,7 @@ from benchmark.analysis.schema import (
     frame,
     sort_rows,
 )
-from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row, TestSettings
+from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId
 
@@ -47,7 +47,6 @@ class TransferSettings:
     alpha: float
     correction: str
     margin: float
-    seed: int
     designs: Mapping[str, SequentialDesign]
 
 
@@ -87,8 +86,8 @@ def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | 
 
 def transfer_and_significance(
     store: RunResults, settings: TransferSettings,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[Comparison, PairAccuracies], dict[Comparison, PairSample]]:
-    """(transfer matrix, significance rows, per-seed accuracies and samples of the tested pairs)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[Comparison, PairSample]]:
+    """(transfer matrix, significance rows, the paired correctness of every tested pair)."""
     rows: dict[Comparison, Row] = {}
     samples: dict[Comparison, PairSample] = {}
     for comp in comparisons(store):
@@ -103,7 +102,6 @@ def transfer_and_significance(
     for comp in samples:
         families[(comp[0], comp[1])].append(comp)
     sig_rows: list[Row] = []
-    accuracies: dict[Comparison, PairAccuracies] = {}
     for (suite, _method), members in sorted(families.items()):
         tests = stats.crossed_family_test(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
@@ -113,7 +111,6 @@ def transfer_and_significance(
             sample = samples[comp]
             acc_m = stats.accuracies_from_correct(sample.correct_method)
             acc_r = stats.accuracies_from_correct(sample.correct_ref)
-            accuracies[comp] = PairAccuracies(acc_m, acc_r)
             gain = stats.transfer_gain(acc_m, acc_r)
             ref = float(np.mean(acc_r))
             rows[comp].update(
@@ -125,7 +122,7 @@ def transfer_and_significance(
             sig_rows.append(sample.row(TEST_CROSSED, statistic=test.statistic, df=test.df, p_value=test.p_value))
             sig_rows.append(sample.row(TEST_EQUIVALENCE, statistic=gain, df=test.df, p_value=test.p_tost))
             for _name, paired_test in PAIRED_TESTS:
-                sig_rows.extend(paired_test(sample, TestSettings(settings.seed)))
+                sig_rows.extend(paired_test(sample))
 
     sig = frame([{**r, "correction": settings.correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
     sig["family"] = [family_name(s, m, t) for s, m, t in zip(sig["suite"], sig["method"], sig["test"], strict=True)]
@@ -148,4 +145,4 @@ def transfer_and_significance(
             settings.alpha, transfer.loc[tested, "p_equivalence_adj"].to_numpy(dtype=float))
     transfer["verdict"] = verdict
     transfer = sort_rows(transfer, ["suite", "method", "source", "target"], TRANSFER_COLUMNS)
-    return transfer, sig, accuracies, samples
+    return transfer, sig, samples

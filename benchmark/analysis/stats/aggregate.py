@@ -198,17 +198,6 @@ def mean_rank(
     )
 
 
-def fast_mean_of_means(sizes: Sequence[int]) -> Callable[[list[npt.NDArray[np.float64]]],
-                                                          float]:
-    """:func:`mean_of_means` for strata of fixed sizes, as one dot product (same value)."""
-    weights = np.concatenate([np.full(n, 1.0 / (n * len(sizes))) for n in sizes])
-
-    def statistic(strata: list[npt.NDArray[np.float64]]) -> float:
-        return float(np.concatenate(strata) @ weights)
-
-    return statistic
-
-
 def fast_iqm(strata: list[npt.NDArray[np.float64]]) -> float:
     """iqm of the pooled scores (scipy ``trim_mean(x, 0.25)``) without scipy's
     per-call overhead, for use inside a bootstrap loop. Same value as iqm."""
