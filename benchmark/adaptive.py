@@ -73,13 +73,13 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
     planned = plan_runs(suite, filters)
     result = AdaptiveSummary(first=run_suite(suite.name, results_dir, filters, device, cache_dir, executor))
     all_runs = list(planned)
+    in_filter = {(r.method, r.source, r.target) for r in planned}
     for k in range(first + 1, max_seeds + 1):
         known = set(all_seeds[: k - 1])
         records = [r for r in scan_runs(results_dir, suite.name, include_planned=False) if r.seed in known]
         tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
                                       n_resamples=1, designs={suite.name: design})
         matrix = tables.transfer_matrix
-        in_filter = {(r.method, r.source, r.target) for r in planned}
         undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
         pairs = sorted((m, s, t) for m, s, t in zip(undecided["method"], undecided["source"],
                                                      undecided["target"], strict=True) if (m, s, t) in in_filter)

@@ -26,8 +26,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmark.data.yaml_task import read_yaml
+from benchmark.data.task import TASKS, get_task, task_names
+from benchmark.data.yaml_task import load_task_yaml, read_yaml
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
+from benchmark.models.method import METHODS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
@@ -96,8 +98,6 @@ def _typed(value: Any, cls: type, key: str) -> Any:
 
 
 def _tasks(raw: Any, path: Path) -> tuple[str, ...]:
-    from benchmark.data.task import TASKS, task_names
-
     if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
         raise _fail(path, "'tasks' must be a non-empty list of task names or YAML task files.")
     names: list[str] = []
@@ -106,7 +106,6 @@ def _tasks(raw: Any, path: Path) -> tuple[str, ...]:
             file = (path.parent / entry).expanduser().resolve()
             if not file.is_file():
                 raise _fail(path, f"task file {entry!r} does not exist (paths are relative to the suite file).")
-            from benchmark.data.yaml_task import load_task_yaml
             from benchmark.tasks.yaml_tasks import register_yaml_tasks
 
             name = load_task_yaml(file).name  # a malformed task file fails here, in one line
@@ -125,8 +124,6 @@ def _tasks(raw: Any, path: Path) -> tuple[str, ...]:
 
 
 def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str], ...] | None:
-    from benchmark.data.task import get_task
-
     if raw in (None, "same-family"):
         return None
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
@@ -152,9 +149,6 @@ def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str
 
 def load_suite_file(path: str | Path) -> Suite:
     """Validate the suite file at ``path`` and build its :class:`Suite`."""
-    from benchmark.data.task import get_task
-    from benchmark.models.method import METHODS
-
     path = Path(path).expanduser().resolve()
     spec = read_yaml(path)
     _keys(spec, KEYS, path, "")
