@@ -25,10 +25,11 @@ Encodings:
   sentences) at the budget per sentence, through the frozen stem and the *same* trainable
   top blocks; mean-pooled to ``u`` and ``v``; features ``(u, v, |u-v|, u*v)`` ->
   ``(B, 1536)`` (Reimers & Gurevych 2019, Sentence-BERT; Conneau et al. 2017, InferSent).
-  The two sentences' states are stored back to back as one example of a :class:`States`
-  with a per-example boundary (:class:`PairStates`), so the batch size, the order and the
-  training loop are the project's; the trunk attends within each segment only (a
-  block-diagonal mask), which makes it exactly the separate encoding of each sentence.
+  This is the product's ``pair_encoding: siamese`` (``HFTextBackbone`` and ``TextTrunk``):
+  the two sentences' states are stored back to back as one example (``States.first``
+  marks the boundary), so the batch size, the order and the training loop are the
+  project's; the trunk attends within each sentence only, which makes it exactly the
+  separate encoding of each sentence.
 - ``head`` rows are the frozen backbone with a linear head trained like the
   ``linear_probe`` method (pooled features computed once, head lr 3e-3, 60 epochs,
   patience 8, float32).
@@ -60,9 +61,11 @@ import argparse
 import copy
 import csv
 import dataclasses
+import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +81,13 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from benchmark.data.task import SPLITS, Budget, Task, get_task  # noqa: E402
-from benchmark.models.backbones import HFTextBackbone, States, get_backbone  # noqa: E402
+from benchmark.models.backbones import (  # noqa: E402
+    HFTextBackbone,
+    InputSettings,
+    PairEncoding,
+    States,
+    get_backbone,
+)
 from benchmark.models.backbones.text import TextTrunk  # noqa: E402
 from benchmark.models.training import (  # noqa: E402
     Classifier,
@@ -99,76 +108,17 @@ TEXT_TRAIN = TrainConfig(max_epochs=3, patience=0, batch_size=32, lr=2e-4, head_
 DEVICE = "cpu"
 
 
-# --- pair states and trunks ---------------------------------------------------------------
-
-
-class PairStates(States):
-    """Stem states of two segments per example, stored back to back.
-
-    ``data`` is ``(sum_i (A_i + B_i), H)``, ``lengths`` is ``A_i + B_i`` and ``first`` is
-    ``A_i``; :meth:`batch` adds ``"segment": (B, T)`` (0 on the first segment, 1 after).
-    """
-
-    def __init__(self, data: torch.Tensor, lengths: torch.Tensor, first: torch.Tensor):
-        super().__init__(data, lengths)
-        self.first = first
-
-    def batch(self, index: torch.Tensor | np.ndarray | list[int]) -> dict[str, torch.Tensor]:
-        out = super().batch(index)
-        idx = torch.as_tensor(index, dtype=torch.long)
-        t = out["mask"].shape[1]
-        out["segment"] = (torch.arange(t)[None, :] >= self.first[idx][:, None]).long()
-        return out
-
-
-def join_segments(a: States, b: States) -> PairStates:
-    """One :class:`PairStates` from the states of the first and second sentences (same N)."""
-    assert a.lengths is not None and b.lengths is not None and len(a) == len(b)
-    oa, ob = a._offsets, b._offsets
-    parts = []
-    for i in range(len(a)):
-        parts.append(a.data[oa[i] : oa[i + 1]])
-        parts.append(b.data[ob[i] : ob[i + 1]])
-    return PairStates(torch.cat(parts), a.lengths + b.lengths, a.lengths.clone())
+# --- states and trunks ---------------------------------------------------------------------
 
 
 def take(states: States, positions: list[int]) -> States:
-    """The examples ``positions`` of ``states``, in that order (same class)."""
+    """The examples ``positions`` of ``states``, in that order (pair boundaries kept)."""
     pos = torch.as_tensor(positions, dtype=torch.long)
     assert states.lengths is not None
     offs = states._offsets
     rows = torch.cat([torch.arange(int(offs[i]), int(offs[i + 1])) for i in pos.tolist()])
-    if isinstance(states, PairStates):
-        return PairStates(states.data[rows], states.lengths[pos], states.first[pos])
-    return States(states.data[rows], states.lengths[pos])
-
-
-class SiameseTrunk(nn.Module):
-    """Top layers applied to each segment separately, then ``(u, v, |u-v|, u*v)``.
-
-    ``{"x": (B, T, H), "mask": (B, T), "segment": (B, T)} -> (B, 4H)``. Attention is
-    block-diagonal (a token attends to the valid tokens of its own segment), so each
-    sentence is encoded exactly as on its own; the layers are shared (siamese).
-    """
-
-    def __init__(self, layers: nn.ModuleList):
-        super().__init__()
-        self.layers = layers
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        x, mask, seg = batch["x"], batch["mask"].bool(), batch["segment"]
-        if len(self.layers):
-            # (B, 1, T, T) boolean, True = may attend. A padding query attends to the second
-            # segment's tokens (its output is never pooled), so no row is fully masked.
-            attn = ((seg[:, :, None] == seg[:, None, :]) & mask[:, None, :])[:, None]
-            for layer in self.layers:
-                out = layer(x, attention_mask=attn)
-                x = out[0] if isinstance(out, tuple) else out
-        first = (mask & (seg == 0)).unsqueeze(-1).to(x.dtype)
-        second = (mask & (seg == 1)).unsqueeze(-1).to(x.dtype)
-        u = (x * first).sum(1) / first.sum(1).clamp(min=1.0)
-        v = (x * second).sum(1) / second.sum(1).clamp(min=1.0)
-        return torch.cat([u, v, (u - v).abs(), u * v], dim=1)
+    first = states.first[pos] if states.first is not None else None
+    return States(states.data[rows], states.lengths[pos], first)
 
 
 class Features(nn.Module):
@@ -184,7 +134,7 @@ class Features(nn.Module):
 @dataclass(frozen=True)
 class Config:
     name: str
-    encoding: str  # "cross" | "siamese"
+    encoding: PairEncoding
     max_length: int  # per sequence (cross) or per sentence (siamese)
     trainable: str  # "head" | "top-k"
     train: TrainConfig = TEXT_TRAIN
@@ -370,16 +320,10 @@ class Bench:
         n_frozen = cfg.n_frozen(len(pretrained.encoder.layer))
         key = (cfg.encoding, cfg.max_length, n_frozen)
         if key not in self._stems:
-            bb = HFTextBackbone("minilm-l6", path, max_length=cfg.max_length)
-
-            def run(columns: dict[str, list[str]]) -> States:
-                return bb.stem_forward(pretrained, n_frozen, datasets.Dataset.from_dict(columns), 64, DEVICE,
-                                       cfg.train.bf16)
-
-            if cfg.encoding == "cross":
-                self._stems[key] = run({"premise": self.premise, "hypothesis": self.hypothesis})
-            else:
-                self._stems[key] = join_segments(run({"text": self.premise}), run({"text": self.hypothesis}))
+            view = HFTextBackbone("minilm-l6", path).for_task(
+                "text-pair", InputSettings(pair_tokens=cfg.max_length, pair_encoding=cfg.encoding))
+            pairs = datasets.Dataset.from_dict({"premise": self.premise, "hypothesis": self.hypothesis})
+            self._stems[key] = view.stem_forward(pretrained, n_frozen, pairs, 64, DEVICE, cfg.train.bf16)
         return self._stems[key]
 
     def labeled(self, stem: States, seed: int, split: str) -> LabeledStates:
@@ -402,10 +346,8 @@ def run_config(bench: Bench, cfg: Config, pretrained: nn.Module, path: str, seed
         train, val, test = (bench.labeled(stem, seed, s) for s in SPLITS)
         # A fresh copy of the pretrained top blocks, trainable (the shared model is frozen).
         layers = copy.deepcopy(pretrained.encoder.layer[n_frozen:]).requires_grad_(True)
-        if cfg.encoding == "siamese":
-            trunk: nn.Module = SiameseTrunk(layers)
-        else:
-            trunk = TextTrunk(layers, pretrained.config)
+        # The product's trunk: siamese features when the states carry pair boundaries.
+        trunk: nn.Module = TextTrunk(layers, pretrained.config)
         if cfg.trainable == "head":
             trunk = freeze(trunk)
             feats = {s: LabeledStates(States.dense(pooled_features(trunk, d.states, cfg.train, DEVICE)),
@@ -425,6 +367,40 @@ def run_config(bench: Bench, cfg: Config, pretrained: nn.Module, path: str, seed
     wall = time.perf_counter() - t0
     return {"config": cfg.name, "accs": accs, "best_epochs": epochs, "stem_s": t_stem, "wall_s": wall,
             "n_test": len(bench.splits[seeds[0]]["test"])}
+
+
+def product_run(seeds: list[int], workdir: Path) -> dict[str, object]:
+    """``target_only`` on SICK through the product itself: a YAML task over SICK.txt, a suite
+    file with the default suite's text protocol (whole test split), ``run_suite``."""
+    import yaml
+
+    from benchmark.runs.runner import run_suite
+    from benchmark.runs.suite_catalog import get_suite
+
+    p = get_suite("default").protocols["text"]
+    (workdir / "sick.yaml").write_text(yaml.safe_dump({
+        "name": "sick_bench", "kind": "text-pair", "format": "tsv", "file": str(SICK),
+        "split": {"validation": 0.1, "test": 0.2, "seed": 0},
+        "columns": {"premise": "sentence_A", "hypothesis": "sentence_B", "label": "entailment_judgment"},
+        "label_names": list(SICK_LABELS)}))
+    suite_file = workdir / "suite.yaml"
+    suite_file.write_text(yaml.safe_dump({
+        "name": "bench_sick", "tasks": ["sick.yaml"], "pairs": [], "seeds": seeds, "methods": ["target_only"],
+        "protocols": {"text": {
+            "backbone": p.backbone, "trainable": p.trainable, "tokens": p.tokens, "pair_encoding": p.pair_encoding,
+            "pair_tokens": p.pair_tokens, "train": dataclasses.asdict(p.train),
+            "budgets": {"train": p.train_budget, "validation": p.validation_budget, "test": None,
+                        "source_train": p.source_train_budget}}}}))
+    t0 = time.perf_counter()
+    run_suite(str(suite_file), workdir / "results", cache_dir=workdir / "cache")
+    records = sorted((workdir / "results" / "runs" / "bench_sick").rglob("run.json"))
+    runs = [json.loads(r.read_text()) for r in records]
+    if not runs or any(r["status"] != "ok" for r in runs):
+        raise RuntimeError(f"product runs failed: {[r.get('error') for r in runs]}")
+    return {"config": f"product: default suite ({p.pair_encoding}-{p.pair_tokens} {p.trainable})",
+            "accs": [r["accuracy"] for r in runs],
+            "best_epochs": [r["training"][0]["best_epoch"] + 1 for r in runs],
+            "stem_s": float("nan"), "wall_s": time.perf_counter() - t0, "n_test": runs[0]["n_test"]}
 
 
 def print_table(title: str, rows: list[dict[str, object]], majority: float) -> None:
@@ -478,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
                              "today's and siamese top-1 on set A; today's, cross-128 top-1 and the siamese "
                              "head, top-1 and top-2 on set B)")
     parser.add_argument("--no-long", action="store_true", help="skip the long debate-pair check")
+    parser.add_argument("--no-product", action="store_true",
+                        help="skip target_only on SICK through the product (run_suite on a YAML task and suite)")
     parser.add_argument("--list", action="store_true", help="list the configurations and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -507,6 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     sick = Bench("sick", splits, len(SICK_LABELS))
     run_bench("SICK (1,000 train / 300 validation per seed)", sick, pick(args.configs), pretrained, path,
               args.seeds, majority_rate(splits), log)
+    if not args.no_product:
+        with tempfile.TemporaryDirectory() as tmp:
+            row = product_run(args.seeds, Path(tmp))
+        log(f"  product: {np.mean(row['accs']):.3f} ({row['wall_s']:.0f} s)")  # type: ignore[arg-type]
+        print_table("SICK through the product (python -m benchmark run on a YAML task and suite; "
+                    f"test n = {row['n_test']}; stem time inside wall)", [row], majority_rate(splits))
 
     if not args.no_long:
         long_sets = (

@@ -145,6 +145,9 @@ def test_shipped_suites_are_files_and_listed() -> None:
     (("sick_local -> rte_local", "sick_lokal -> rte_local"), "Did you mean 'sick_local'?"),
     (("data/sick_local.yaml]", "data/sick_local.yaml, digits]"), None),  # needs an image protocol
     (("methods: [target_only, finetune]", "methods: [target_only, finetun]"), "Did you mean 'finetune'?"),
+    (("trainable: top-1", "trainable: top-1\n        pair_encoding: siames"),
+     "pair_encoding 'siames' is unknown. Did you mean 'siamese'?"),
+    (("trainable: top-1", "trainable: top-1\n        pair_tokens: 0"), "pair_tokens must be an integer >= 2"),
 ])
 def test_a_bad_suite_file_gets_a_one_line_error(tmp_path: Path, edit: tuple[str, str], message: str | None) -> None:
     _nli_files(tmp_path / "data")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmark.errors import ConfigError, unknown_name
 from benchmark.runs.suite_yaml import load_suite_file
-from benchmark.runs.suites import Suite
+from benchmark.runs.suites import Protocol, Suite
 
 SHIPPED = Path(__file__).resolve().parent / "suite_files"
 ENV_VAR = "BENCHMARK_SUITES_PATH"
@@ -77,9 +77,16 @@ def suite_rows() -> list[dict[str, object]]:
             continue
         budget = "; ".join(f"{fam}: {p.train_budget}/{p.validation_budget}/{p.test_budget}"
                            for fam, p in suite.protocols.items())
-        protocol = "; ".join(f"{fam}: {p.backbone} {p.trainable}" for fam, p in suite.protocols.items())
+        protocol = "; ".join(f"{fam}: {p.backbone} {p.trainable}{_inputs(p) if fam == 'text' else ''}"
+                             for fam, p in suite.protocols.items())
         rows.append({"name": suite.name, "from": origin if origin == "shipped" else f"{origin}: {file}",
                      "tasks": len(suite.tasks), "pairs": len(suite.pairs()),
                      "methods": "all" if suite.methods is None else len(suite.methods),
                      "seeds": len(suite.seeds), "budget": budget, "protocol": protocol})
     return rows
+
+
+def _inputs(p: Protocol) -> str:
+    tokens = f"{p.tokens} tok" if p.tokens else "default tok"
+    pairs = f"{p.pair_tokens} tok" if p.pair_tokens else "default tok"
+    return f" ({tokens}, pairs {p.pair_encoding} {pairs})"

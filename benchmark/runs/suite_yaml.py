@@ -11,6 +11,9 @@ and the key, tasks by registered name or by the path of a YAML task file.
       text:
         backbone: minilm-l6
         trainable: top-1          # head | top-k | all
+        tokens: 48                # token budget of a text (default: the backbone's)
+        pair_encoding: siamese    # siamese (each sentence alone) | cross (one sequence)
+        pair_tokens: 128          # budget per sentence of a pair (cross: of the pair)
         budgets: {train: 1000, validation: 300, test: 1000, source_train: 1000}
         train: {max_epochs: 3, patience: 0, batch_size: 32, lr: 2.0e-4, head_lr: 2.0e-3}
 
@@ -29,13 +32,14 @@ from typing import Any
 from benchmark.data.task import TASKS, get_task, task_names
 from benchmark.data.yaml_task import load_task_yaml, read_yaml
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
+from benchmark.models.backbones import PAIR_ENCODINGS
 from benchmark.models.method import METHODS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
 KEYS = ("name", "description", "tasks", "pairs", "seeds", "methods", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
-PROTOCOL_KEYS = ("backbone", "trainable", "budgets", "train")
+PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 FAMILIES = ("text", "image")
@@ -75,6 +79,15 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     for key, value in budgets.items():
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise _fail(path, f"{where}budgets.{key} must be a positive integer or null (all), got {value!r}.")
+    for key in ("tokens", "pair_tokens"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 2):
+            raise _fail(path, f"{where}{key} must be an integer >= 2 or null (the backbone's default), "
+                              f"got {value!r}.")
+    encoding = raw.get("pair_encoding", "siamese")
+    if encoding not in PAIR_ENCODINGS:
+        raise _fail(path, f"{where}pair_encoding {encoding!r} is unknown.{did_you_mean(str(encoding), PAIR_ENCODINGS)}"
+                          f" Known: {', '.join(PAIR_ENCODINGS)}.")
     train = raw.get("train") or {}
     _keys(train, TRAIN_KEYS, path, where + "train.")
     try:
@@ -83,7 +96,8 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
         raise _fail(path, f"{where}train: {exc}.") from None
     return Protocol(raw["backbone"], str(raw.get("trainable", "top-1")),
                     budgets.get("train", 1000), budgets.get("validation", 300), budgets.get("test", 1000),
-                    budgets.get("source_train", 1000), config)
+                    budgets.get("source_train", 1000), config,
+                    tokens=raw.get("tokens"), pair_tokens=raw.get("pair_tokens"), pair_encoding=encoding)
 
 
 def _typed(value: Any, cls: type, key: str) -> Any:

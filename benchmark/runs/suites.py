@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from benchmark.models.backbones import InputSettings, PairEncoding
 from benchmark.models.training import TrainConfig
 
 
@@ -18,6 +19,8 @@ class Protocol:
     ``trainable`` is ``head`` (linear head only), ``top-k`` (the top k blocks and the
     head; lower blocks frozen and cached) or ``all``. Budgets cap each split of the target
     (train/validation drawn per seed, test fixed) and the source's train/validation.
+    ``tokens``, ``pair_tokens`` and ``pair_encoding`` say how text is fed to the backbone
+    (:class:`~benchmark.models.backbones.InputSettings`; None: the backbone's defaults).
     """
 
     backbone: str
@@ -27,6 +30,12 @@ class Protocol:
     test_budget: int | None = 1000
     source_train_budget: int | None = 1000
     train: TrainConfig = field(default_factory=TrainConfig)
+    tokens: int | None = None
+    pair_tokens: int | None = None
+    pair_encoding: PairEncoding = "siamese"
+
+    def inputs(self) -> InputSettings:
+        return InputSettings(self.tokens, self.pair_tokens, self.pair_encoding)
 
     def to_dict(self) -> dict[str, object]:
         import dataclasses

@@ -88,7 +88,8 @@ class Workspace:
             except KeyError:
                 raise ConfigError(f"suite {self.suite.name!r} has no protocol for {task.family} tasks; "
                                   f"add one or drop task {task_name!r}.") from None
-            backbone = get_backbone(protocol.backbone)
+            # The view of the backbone for this task kind: token budget, pair encoding, width.
+            backbone = get_backbone(protocol.backbone).for_task(task.kind, protocol.inputs())
             self._resolved[task_name] = ResolvedTask(task, protocol, backbone,
                                                      parse_trainable(protocol.trainable, backbone))
         return self._resolved[task_name]

@@ -9,15 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from benchmark.errors import ConfigError, SourceUnavailable, unknown_name
-from benchmark.models.backbones.base import Backbone, FeatureCache, States, StemInit, autocast
+from benchmark.models.backbones.base import (
+    PAIR_ENCODINGS,
+    Backbone,
+    FeatureCache,
+    InputSettings,
+    PairEncoding,
+    States,
+    StemInit,
+    autocast,
+)
 from benchmark.models.backbones.image import EfficientNetLiteBackbone
 from benchmark.models.backbones.text import HFTextBackbone
 from benchmark.paths import package_dir
 from benchmark.registry import Registry
 
 __all__ = [
-    "BACKBONES", "Backbone", "EfficientNetLiteBackbone", "FeatureCache", "HFTextBackbone", "States",
-    "StemInit", "autocast", "get_backbone", "parse_trainable",
+    "BACKBONES", "PAIR_ENCODINGS", "Backbone", "EfficientNetLiteBackbone", "FeatureCache", "HFTextBackbone",
+    "InputSettings", "PairEncoding", "States", "StemInit", "autocast", "get_backbone", "parse_trainable",
 ]
 
 # --- registry ------------------------------------------------------------------------------
@@ -34,8 +43,9 @@ def _minilm_path() -> str:
 
 @BACKBONES.register("minilm-l6")
 def minilm_l6() -> Backbone:
-    """MiniLM-L6 (all-MiniLM-L6-v2, 22.7M parameters) from the PyPI package, offline; 48 tokens."""
-    return HFTextBackbone("minilm-l6", _minilm_path, max_length=48)
+    """MiniLM-L6 (all-MiniLM-L6-v2, 22.7M parameters) from the PyPI package, offline; 48 tokens
+    per text, 128 per sentence of a pair."""
+    return HFTextBackbone("minilm-l6", _minilm_path, max_length=48, pair_max_length=128)
 
 
 @BACKBONES.register("efficientnet-lite0")

@@ -31,6 +31,23 @@ from benchmark.data.task import column
 log = logging.getLogger(__name__)
 
 StemInit = Literal["pretrained", "random"]
+PairEncoding = Literal["siamese", "cross"]
+PAIR_ENCODINGS: tuple[str, ...] = ("siamese", "cross")
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """How a protocol feeds text to a backbone (image backbones ignore it).
+
+    ``tokens``: token budget of a single text (None: the backbone's default).
+    ``pair_encoding``: ``siamese`` encodes each sentence of a pair on its own and pools to
+    ``(u, v, |u-v|, u*v)``; ``cross`` encodes ``[CLS] a [SEP] b [SEP]`` as one sequence.
+    ``pair_tokens``: budget of each sentence (siamese) or of the joint sequence (cross).
+    """
+
+    tokens: int | None = None
+    pair_tokens: int | None = None
+    pair_encoding: PairEncoding = "siamese"
 
 
 @dataclass
@@ -38,22 +55,28 @@ class States:
     """Cached stem outputs for N examples.
 
     ``data`` is ``(sum T_i, H)`` with ``lengths (N,)`` for sequences, or ``(N, ...)`` with
-    ``lengths`` None for fixed-size inputs.
+    ``lengths`` None for fixed-size inputs. Sentence pairs encoded separately store both
+    sentences' states back to back as one sequence; ``first (N,)`` is then the length of
+    the first sentence's part (None for single sequences).
     """
 
     data: torch.Tensor
     lengths: torch.Tensor | None = None
+    first: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.lengths is not None:
             self._offsets = torch.zeros(len(self.lengths) + 1, dtype=torch.long)
             torch.cumsum(self.lengths, 0, out=self._offsets[1:])
+        if self.first is not None and (self.lengths is None or self.first.shape != self.lengths.shape):
+            raise ValueError("States.first needs sequence lengths of the same shape")
 
     def __len__(self) -> int:
         return len(self.lengths) if self.lengths is not None else self.data.shape[0]
 
     def batch(self, index: torch.Tensor | np.ndarray | list[int]) -> dict[str, torch.Tensor]:
-        """Inputs of a trunk for examples ``index``: {"x": (B, ...), "mask": (B, T) or absent}."""
+        """Inputs of a trunk for examples ``index``: ``{"x": (B, ...)}``, plus ``"mask": (B, T)``
+        for sequences and ``"segment": (B, T)`` (0 on the first sentence, 1 after) for pairs."""
         idx = torch.as_tensor(index, dtype=torch.long)
         if self.lengths is None:
             return {"x": self.data[idx]}
@@ -65,7 +88,10 @@ class States:
             start, end = int(self._offsets[i]), int(self._offsets[i + 1])
             x[row, : end - start] = self.data[start:end]
             mask[row, : end - start] = 1
-        return {"x": x, "mask": mask}
+        out = {"x": x, "mask": mask}
+        if self.first is not None:
+            out["segment"] = (torch.arange(t_max)[None, :] >= self.first[idx][:, None]).long()
+        return out
 
     def batches(self, batch_size: int) -> list[torch.Tensor]:
         """Index batches sorted by length (sequences, to minimise padding) or in order."""
@@ -74,17 +100,28 @@ class States:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save({"data": self.data, "lengths": self.lengths}, tmp)
+        torch.save({"data": self.data, "lengths": self.lengths, "first": self.first}, tmp)
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> States:
         blob = torch.load(path, weights_only=True)
-        return cls(blob["data"], blob["lengths"])
+        return cls(blob["data"], blob["lengths"], blob.get("first"))
 
     @classmethod
     def dense(cls, features: torch.Tensor) -> States:
         return cls(features, None)
+
+    @classmethod
+    def pairs(cls, a: States, b: States) -> States:
+        """Each example's states of ``a`` followed by its states of ``b`` (same N, sequences)."""
+        if a.lengths is None or b.lengths is None or len(a) != len(b):
+            raise ValueError("States.pairs joins two sequence States of the same length")
+        parts: list[torch.Tensor] = []
+        for i in range(len(a)):
+            parts.append(a.data[a._offsets[i] : a._offsets[i + 1]])
+            parts.append(b.data[b._offsets[i] : b._offsets[i + 1]])
+        return cls(torch.cat(parts), a.lengths + b.lengths, a.lengths.clone())
 
 
 class Backbone(ABC):
@@ -98,6 +135,11 @@ class Backbone(ABC):
     family: str
     num_blocks: int
     feature_dim: int
+
+    def for_task(self, kind: str, inputs: InputSettings) -> Backbone:
+        """This backbone as it encodes tasks of ``kind`` (e.g. ``text-pair``) under ``inputs``:
+        a view with its own token budget and feature width; the weights are shared."""
+        return self
 
     @abstractmethod
     def identity(self) -> dict[str, Any]:
