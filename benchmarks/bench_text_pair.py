@@ -48,11 +48,13 @@ uncertainty). Both are balanced (chance 50%):
   at least 6 words (hypothesis, median ~20 tokens) that is either the one taken out or a
   sentence of another statement by a speaker of the same party.
 
-Runtime on 2 otherwise idle CPU cores (measured): ~2.7 minutes for SICK (9 configurations x
-3 seeds, stems included), ~2.5 for set A (2 configurations), ~5.5 for set B (5
-configurations), ~11 minutes in all (``--no-long``: SICK only). "best ep" is the 1-based
-epoch early stopping kept. Another process on the cores slows every row several-fold
-(measured 16 s -> 260 s for a row while a test suite ran); the last line prints the load.
+Runtime on 2 CPU cores (measured, 3 seeds): 1,128 s (~19 minutes) in all: SICK ~11
+minutes (the three c' rows ~9 of them), the product row (``target_only`` through
+``run_suite`` on a YAML task over SICK.txt and a suite file with the default suite's text
+protocol, whole test split) ~20 s, set A ~2.5 minutes, set B ~5.5 (``--no-long``: SICK
+only; ``--configs c`` the siamese rows only). "best ep" is the 1-based epoch early
+stopping kept. Another process on the cores slows every row several-fold (measured 16 s
+-> 260 s for a row while a test suite ran); the last line prints the load.
 """
 
 from __future__ import annotations
