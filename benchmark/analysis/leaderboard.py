@@ -50,7 +50,7 @@ import pandas as pd
 
 from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
-from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, csv_text, sort_rows
+from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, control_rows, csv_text, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.tables import leaderboard_table, per_task_table
 from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
@@ -122,7 +122,9 @@ def compute_leaderboards(
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
         store, TransferSettings(float(alpha), correction, float(margin), dict(designs or {})))
-    negative = transfer[transfer["verdict"] == stats.NEGATIVE].assign(
+    # A negative control that is negative is expected, not news: real pairs only.
+    real = ~control_rows(transfer)
+    negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target"],
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]

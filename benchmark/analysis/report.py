@@ -39,7 +39,7 @@ from benchmark.analysis.figures import (
     source_label,
 )
 from benchmark.analysis.leaderboard import build_leaderboards, leaderboards_dir
-from benchmark.analysis.schema import CSV_COLUMNS
+from benchmark.analysis.schema import CSV_COLUMNS, control_rows
 from benchmark.files import atomic_write_text
 from benchmark.runs.store import REFERENCE_METHOD
 
@@ -93,11 +93,40 @@ def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
     doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 7, 8, 9)})
 
 
+def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame) -> None:
+    """Controls against their expected direction, MDEs and decided pairs, before any result."""
+    doc.heading(3, "What this suite can see")
+    decided = tm[tm["verdict"].isin(["positive", "negative", "equivalent"])]
+    fusion = tm[tm["source"] != "-"]
+    doc.para(f"Decided: {len(decided)} of {int((tm['verdict'] != 'missing').sum())} tested pairs "
+             f"({int(fusion['verdict'].isin(['positive', 'negative', 'equivalent']).sum())} of "
+             f"{int((fusion['verdict'] != 'missing').sum())} fusion pairs); median MDE "
+             f"{fmt_points(tm['mde'].median(), False)} points.")
+    if controls.empty:
+        doc.para("This suite runs no controls, so nothing shows it could see an effect if one were "
+                 "there; add `controls: [more, shuffled]` to its suite file.", note=True)
+        return
+    missed = controls[controls["verdict"].astype(str) != controls["control"].astype(str)]
+    doc.para(f"Controls: a positive control (more of the target's own data) must come out positive, "
+             f"a negative control (the same data with shuffled labels) negative. "
+             f"{len(controls) - len(missed)} of {len(controls)} control pairs give their expected verdict.")
+    for r in missed.itertuples(index=False):
+        doc.para(f"Warning: on {r.target}, {r.method} from the {r.control} control {r.source} is "
+                 f"{r.verdict} (gain {fmt_points(r.gain)}, MDE {fmt_points(r.mde, False)}): a "
+                 f"{r.control} effect of this size would not be seen on this target.", note=True)
+    doc.table(["method", "control", "target", "expected", "verdict", "gain", "95% CI", "MDE"], [
+        [str(r.method), source_label(str(r.source)), str(r.target), str(r.control), str(r.verdict),
+         fmt_points(r.gain), fmt_ci(r.ci_low, r.ci_high), fmt_points(r.mde, False)]
+        for r in controls.itertuples(index=False)], numeric={5, 7})
+
+
 def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
                    figures: list[Path]) -> None:
     lb = tables["leaderboard.csv"].query("suite == @suite")
     per_task = tables["per_task.csv"].query("suite == @suite")
-    tm = tables["transfer_matrix.csv"].query("suite == @suite")
+    tm_all = tables["transfer_matrix.csv"].query("suite == @suite")
+    is_control = control_rows(tm_all)
+    controls, tm = tm_all[is_control], tm_all[~is_control]
     neg = tables["negative_transfer.csv"].query("suite == @suite")
     doc.heading(2, f"Suite: {suite}")
     n_runs, n_failed, n_missing = (int(per_task[c].sum()) for c in
@@ -122,15 +151,12 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
             "data (no real data set was available), so their numbers test the pipeline and "
             "say nothing about real transfer.", note=True)
 
+    _what_it_can_see(doc, tm, controls)
+
     doc.heading(3, "Leaderboard")
     doc.para("Ranked by mean rank of accuracy per target (1 = best), then by mean gain. "
-             "W/E/L/I = pairs judged positive / equivalent / negative / inconclusive.")
-    decided = tm[tm["verdict"].isin(["positive", "negative", "equivalent"])]
-    fusion = tm[tm["source"] != "-"]
-    doc.para(f"Decided: {len(decided)} of {int((tm['verdict'] != 'missing').sum())} tested pairs "
-             f"({int(fusion['verdict'].isin(['positive', 'negative', 'equivalent']).sum())} of "
-             f"{int((fusion['verdict'] != 'missing').sum())} fusion pairs); median MDE "
-             f"{fmt_points(tm['mde'].median(), False)} points.")
+             "W/E/L/I = pairs judged positive / equivalent / negative / inconclusive. Control "
+             "pairs are left out.")
     _leaderboard_section(doc, lb)
 
     doc.heading(3, "Negative transfer")

@@ -23,13 +23,13 @@ TEST_WILCOXON = "wilcoxon"
 TESTS = (TEST_CROSSED, TEST_EQUIVALENCE, TEST_MCNEMAR, TEST_WILCOXON)
 
 PER_TASK_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "target", "metric", "synthetic",
+    "suite", "method", "source", "control", "target", "metric", "synthetic",
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples",
     "accuracy_mean", "accuracy_std", "accuracy_ci_low", "accuracy_ci_high",
     "macro_f1_mean", "wall_seconds_mean", "examples_processed_mean",
 )
 TRANSFER_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "target",
+    "suite", "method", "source", "control", "target",
     "n_seeds", "n_examples", "n_failed", "n_missing",
     "method_accuracy", "reference_accuracy", "gain", "relative_gain", "se", "df", "ci_low", "ci_high",
     "p_value", "p_adj", "p_equivalence", "p_equivalence_adj", "margin", "mde", "seeds_to_decide",
@@ -37,7 +37,7 @@ TRANSFER_COLUMNS: tuple[str, ...] = (
 )
 NEGATIVE_COLUMNS: tuple[str, ...] = TRANSFER_COLUMNS
 SIGNIFICANCE_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "target", "test", "seed", "n_seeds", "n_examples",
+    "suite", "method", "source", "control", "target", "test", "seed", "n_seeds", "n_examples",
     "statistic", "df", "n_method_only", "n_ref_only",
     "p_value", "p_adj", "correction", "family",
 )
@@ -66,6 +66,11 @@ INT_COLUMNS = {
     "seeds_to_decide",
 }
 BOOL_COLUMNS = {"synthetic", "reference"}
+
+
+def control_rows(table: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the rows whose source is a control (``control`` not empty)."""
+    return table["control"].astype("string").fillna("").ne("").astype(bool)
 
 
 def frame(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from benchmark.analysis import stats
 from benchmark.analysis.schema import TEST_MCNEMAR, TEST_WILCOXON
+from benchmark.runs.store import control_of
 
 Row = dict[str, object]
 
@@ -42,8 +43,9 @@ class PairSample:
         return int(self.correct_method.shape[1])
 
     def row(self, test: str, **values: object) -> Row:
-        return {"suite": self.suite, "method": self.method, "source": self.source, "target": self.target,
-                "test": test, "n_seeds": len(self.seeds), "n_examples": self.n_examples, **values}
+        return {"suite": self.suite, "method": self.method, "source": self.source,
+                "control": control_of(self.source), "target": self.target, "test": test,
+                "n_seeds": len(self.seeds), "n_examples": self.n_examples, **values}
 
 
 #: Fewest seeds for a Wilcoxon row: with 6 seeds the smallest exact two-sided p is 2/64 < 0.05.

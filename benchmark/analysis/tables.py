@@ -16,11 +16,12 @@ from benchmark.analysis.schema import (
     CONFIDENCE,
     LEADERBOARD_COLUMNS,
     PER_TASK_COLUMNS,
+    control_rows,
     frame,
 )
 from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
-from benchmark.runs.store import REFERENCE_METHOD
+from benchmark.runs.store import REFERENCE_METHOD, control_of
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
                        if m.get("primary_metric") or m.get("metric")), "accuracy")
         synthetic = any(bool(m.get("synthetic")) for m in manifests)
         row: dict[str, object] = {
-            "suite": suite, "method": method, "source": source, "target": target,
-            "metric": metric, "synthetic": synthetic,
+            "suite": suite, "method": method, "source": source, "control": control_of(source),
+            "target": target, "metric": metric, "synthetic": synthetic,
             "n_runs": len(keys), "n_seeds": len(ok),
             "n_failed": statuses.count("failed"), "n_missing": statuses.count("missing"),
         }
@@ -99,6 +100,9 @@ def leaderboard_table(
     *, n_resamples: int, seed: int,
 ) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
+    # Controls show what the suite can see; they never rank methods.
+    per_task = per_task[~control_rows(per_task)]
+    transfer = transfer[~control_rows(transfer)]
     for suite in sorted(per_task["suite"].unique()):
         methods = sorted(per_task.loc[per_task["suite"] == suite, "method"].unique())
         ranks = _mean_ranks(per_task, suite, methods)
@@ -107,7 +111,7 @@ def leaderboard_table(
             own = per_task[(per_task["suite"] == suite) & (per_task["method"] == method)]
             tm = transfer[(transfer["suite"] == suite) & (transfer["method"] == method)]
             tested = tm[tm["n_seeds"] > 0]
-            keys = [k for k in store.data if k.suite == suite and k.method == method]
+            keys = [k for k in store.data if k.suite == suite and k.method == method and not control_of(k.source)]
             walls = [store.data[k].wall_seconds for k in keys]
             examples = [store.data[k].examples_processed for k in keys]
             row: dict[str, object] = {

@@ -35,7 +35,7 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
-from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId
+from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, control_of
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,10 @@ def comparisons(store: RunResults) -> list[Comparison]:
                    if not (method == REFERENCE_METHOD and source == NO_SOURCE)})
 
 
-def family_name(suite: str, method: str, test: str) -> str:
-    return f"{suite}/{method}/{test}"
+def family_name(suite: str, method: str, test: str, control: str = "") -> str:
+    """``<suite>/<method>/<test>``; a method's controls of one direction are a family of their
+    own, ``<suite>/<method>/<direction>-control/<test>``, so they never change its real pairs' p."""
+    return f"{suite}/{method}/{control}-control/{test}" if control else f"{suite}/{method}/{test}"
 
 
 def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | None:
@@ -92,17 +94,17 @@ def transfer_and_significance(
     samples: dict[Comparison, PairSample] = {}
     for comp in comparisons(store):
         suite, method, source, target = comp
-        rows[comp] = {"suite": suite, "method": method, "source": source, "target": target,
-                      "correction": settings.correction, "alpha": settings.alpha, "margin": settings.margin,
-                      "family": family_name(suite, method, TEST_CROSSED)}
+        rows[comp] = {"suite": suite, "method": method, "source": source, "control": control_of(source),
+                      "target": target, "correction": settings.correction, "alpha": settings.alpha,
+                      "margin": settings.margin, "family": family_name(suite, method, TEST_CROSSED, control_of(source))}
         sample = _pair_sample(store, comp, rows[comp])
         if sample is not None:
             samples[comp] = sample
-    families: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
+    families: dict[tuple[str, str, str], list[Comparison]] = defaultdict(list)
     for comp in samples:
-        families[(comp[0], comp[1])].append(comp)
+        families[(comp[0], comp[1], control_of(comp[2]))].append(comp)
     sig_rows: list[Row] = []
-    for (suite, _method), members in sorted(families.items()):
+    for (suite, _method, _control), members in sorted(families.items()):
         tests = stats.crossed_family_test(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
             margin=settings.margin, threshold_alpha=settings.alpha / len(members),
@@ -125,7 +127,8 @@ def transfer_and_significance(
                 sig_rows.extend(paired_test(sample))
 
     sig = frame([{**r, "correction": settings.correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
-    sig["family"] = [family_name(s, m, t) for s, m, t in zip(sig["suite"], sig["method"], sig["test"], strict=True)]
+    sig["family"] = [family_name(s, m, t, c) for s, m, t, c
+                     in zip(sig["suite"], sig["method"], sig["test"], sig["control"].fillna(""), strict=True)]
     sig["p_adj"] = np.nan
     for _family, index in sig.groupby("family", sort=True).groups.items():
         sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.files import atomic_write_json, atomic_write_parquet
 
@@ -44,6 +45,12 @@ NO_SOURCE = "-"
 REFERENCE_METHOD = "target_only"
 """The method every transfer gain is measured against: the backbone fine-tuned on the target alone."""
 PREDICTION_COLUMNS = ("id", "label", "prediction", "correct", "probabilities")
+
+
+def control_of(source: str) -> str:
+    """``positive`` / ``negative`` (the expected direction) for a control source such as
+    ``T~more``, ``""`` for a real source task or ``-``."""
+    return expected_direction(source)
 
 Status = Literal["ok", "failed", "missing"]
 

@@ -5,6 +5,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
     description: my NLI tasks
     tasks: [rte_local, ../data/sick.yaml, synthetic_nli]   # names or YAML task files
     pairs: same-family            # or a list: ["sick -> rte_local", ...]
+    controls: [more, shuffled]    # control sources into every target (optional)
     seeds: [0, 1, 2, 3, 4]
     methods: all                  # or a list of method names
     protocols:                    # one per input family the tasks use (text, image)
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from benchmark.data.controls import register_controls
 from benchmark.data.task import TASKS, get_task, task_names
 from benchmark.data.yaml_task import load_task_yaml, read_yaml
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
@@ -37,7 +39,7 @@ from benchmark.models.method import METHODS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
-KEYS = ("name", "description", "tasks", "pairs", "seeds", "methods", "protocols")
+KEYS = ("name", "description", "tasks", "pairs", "controls", "seeds", "methods", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -182,6 +184,14 @@ def load_suite_file(path: str | Path) -> Suite:
         family = get_task(task).family
         if family not in protocols:
             raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
+    controls = spec.get("controls") or []
+    if not isinstance(controls, list) or not all(isinstance(c, str) for c in controls):
+        raise _fail(path, "'controls' must be a list of control kinds, e.g. [more, shuffled].")
+    try:
+        for task in tasks:
+            register_controls(task, controls, [protocols[get_task(task).family].train_budget])
+    except ConfigError as exc:
+        raise _fail(path, f"controls: {exc}") from None
     methods = spec.get("methods", "all")
     if methods != "all":
         if not isinstance(methods, list) or not methods:
@@ -193,6 +203,6 @@ def load_suite_file(path: str | Path) -> Suite:
         name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
         seeds=_int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds"),
         methods=None if methods == "all" else tuple(methods),
-        explicit_pairs=_pairs(spec.get("pairs"), tasks, path),
+        explicit_pairs=_pairs(spec.get("pairs"), tasks, path), controls=tuple(controls),
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
     )

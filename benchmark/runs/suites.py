@@ -54,6 +54,7 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] | None = None  # None: every registered method
     explicit_pairs: tuple[tuple[str, str], ...] | None = None  # None: every same-family pair
+    controls: tuple[str, ...] = ()  # control kinds run as sources into every target
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
 
@@ -64,8 +65,12 @@ class Suite:
 
     def pairs(self) -> list[tuple[str, str]]:
         """The suite's (source, target) pairs: its explicit list, or every ordered pair of
-        distinct tasks in the same input family."""
+        distinct tasks in the same input family; then each target's controls."""
+        from benchmark.data.controls import control_name
+
         if self.explicit_pairs is not None:
-            return list(self.explicit_pairs)
-        fam = {t: self.family_of(t) for t in self.tasks}
-        return [(s, t) for t in self.tasks for s in self.tasks if s != t and fam[s] == fam[t]]
+            pairs = list(self.explicit_pairs)
+        else:
+            fam = {t: self.family_of(t) for t in self.tasks}
+            pairs = [(s, t) for t in self.tasks for s in self.tasks if s != t and fam[s] == fam[t]]
+        return pairs + [(control_name(t, k), t) for t in self.tasks for k in self.controls]

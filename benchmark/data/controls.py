@@ -1,0 +1,123 @@
+"""Control sources: pseudo-source tasks derived from a target, with a known expected effect.
+
+- ``more`` (positive control): a slice of the target's own training split, disjoint from
+  the target's training draws in the suite: more of the same task. A sound transfer
+  method must turn it into a gain when the target's own budget is small.
+- ``shuffled`` (negative control): the same slice with its labels permuted (Wang et al.
+  2019 corrupt the source to induce negative transfer); what a source model learns from it
+  is noise, so sequential fine-tuning from it should lose.
+
+The control of target ``T`` is the task ``T~more`` / ``T~shuffled``; it runs as a source
+through the ordinary pipeline (a source model per seed, every fusion method). Its
+validation split is the target's own validation draw (labels permuted for ``shuffled``),
+so a control never touches the target's test split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import datasets
+import numpy as np
+
+from benchmark.data.task import TASKS, Budget, Task, _instances, column, get_task
+from benchmark.errors import ConfigError, DataError, did_you_mean
+
+SEPARATOR = "~"
+#: control kind -> the direction its gain is expected to take
+CONTROLS: dict[str, str] = {"more": "positive", "shuffled": "negative"}
+
+
+def control_name(target: str, kind: str) -> str:
+    return f"{target}{SEPARATOR}{kind}"
+
+
+def parse_control(name: str) -> tuple[str, str] | None:
+    """``("T", kind)`` for a control task's name, None for any other task."""
+    target, sep, kind = name.rpartition(SEPARATOR)
+    return (target, kind) if sep and target and kind in CONTROLS else None
+
+
+def expected_direction(source: str) -> str:
+    """``positive`` / ``negative`` for a control source, ``""`` for a real one."""
+    parsed = parse_control(source)
+    return CONTROLS[parsed[1]] if parsed else ""
+
+
+def check_control_kinds(kinds: Sequence[str]) -> None:
+    for kind in kinds:
+        if kind not in CONTROLS:
+            raise ConfigError(f"unknown control {kind!r}.{did_you_mean(str(kind), CONTROLS)} "
+                              f"Known: {', '.join(CONTROLS)}.")
+
+
+@dataclass
+class ControlTask(Task):
+    """A control source of task ``target`` (see the module docstring). ``target_budgets``:
+    the target's train budgets in the suite, whose draws the control's slice avoids."""
+
+    target: str = ""
+    control: str = "more"
+    target_budgets: tuple[int | None, ...] = ()
+
+    def load_full(self) -> datasets.DatasetDict:
+        return get_task(self.target).load_full()
+
+    def load(self, seed: int = 0, budget: Budget | None = None) -> datasets.DatasetDict:
+        base = get_task(self.target)
+        budget = budget or Budget()
+        train = base.load_full()["train"]
+        taken: set[str] = set()
+        for b in self.target_budgets:
+            taken.update(column(base.load(seed, Budget(b, 0, 0))["train"], "id").astype(str).tolist())
+        pool = np.flatnonzero(~np.isin(column(train, "id").astype(str), sorted(taken)))
+        n = len(pool) if budget.train is None else min(budget.train, len(pool))
+        if n < 2 * self.num_labels:
+            used = "all" if None in self.target_budgets else max(b or 0 for b in self.target_budgets)
+            raise DataError(
+                f"control {self.name!r}: only {len(pool)} training examples of {self.target!r} are left "
+                f"beside its train budget ({used}); lower the budget or drop the control.")
+        # One slice per (target, seed) whatever the kind: ``shuffled`` is ``more`` with noise labels.
+        rng = np.random.default_rng([seed, 0xC0])
+        out = {"train": train.select(np.sort(rng.choice(pool, size=n, replace=False)).tolist()),
+               "validation": base.load(seed, Budget(0, budget.validation, 0))["validation"],
+               "test": base.load(seed, Budget(0, 0, 0))["test"]}
+        if self.control == "shuffled":
+            label_rng = np.random.default_rng([seed, 0xC1])
+            out = {split: _permute_labels(ds, label_rng) for split, ds in out.items()}
+        return datasets.DatasetDict(out)
+
+
+def _permute_labels(ds: datasets.Dataset, rng: np.random.Generator) -> datasets.Dataset:
+    feature = ds.features["label"]
+    labels = rng.permutation(column(ds, "label"))
+    return ds.remove_columns("label").add_column("label", labels.tolist(), feature=feature)
+
+
+def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int | None]) -> list[str]:
+    """Register the controls ``kinds`` of ``target`` (for a suite whose target train budgets
+    are ``target_budgets``) and return their task names."""
+    check_control_kinds(kinds)
+    base = get_task(target)
+    names = []
+    for kind in kinds:
+        name = control_name(target, kind)
+        task = ControlTask(**{f.name: getattr(base, f.name) for f in dataclasses.fields(Task) if f.init
+                              and not f.name.startswith("_")},
+                           target=target, control=kind, target_budgets=tuple(target_budgets))
+        task.name = name
+        task.description = f"{CONTROLS[kind]} control of {target}: {kind}"
+        cached = _instances.get(name)
+        if cached is None or not isinstance(cached, ControlTask) or cached.target_budgets != task.target_budgets:
+            _instances[name] = task
+            TASKS.register(name)(_factory(name))
+        names.append(name)
+    return names
+
+
+def _factory(name: str) -> Callable[[], Task]:
+    def control_task() -> Task:
+        return _instances[name]
+    return control_task
