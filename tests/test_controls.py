@@ -62,6 +62,14 @@ def test_control_data_avoid_the_targets_draws_and_shuffle_only_labels() -> None:
         assert sorted(column(more["train"], "label")) == sorted(column(shuffled["train"], "label"))
 
 
+def test_text_controls_shuffle_too() -> None:
+    register_controls("rotten_tomatoes", ["shuffled"], [100])
+    shuffled = get_task("rotten_tomatoes~shuffled").load(0, Budget(200, 50, 50))
+    target = get_task("rotten_tomatoes").load(0, Budget(200, 50, 50))
+    assert column(shuffled["validation"], "label").tolist() != column(target["validation"], "label").tolist()
+    assert shuffled["validation"]["id"] == target["validation"]["id"]
+
+
 def test_a_control_with_no_data_left_is_a_clear_error() -> None:
     register_controls("digits", ["more"], [None])
     with pytest.raises(BenchmarkError, match="lower the budget or drop the control"):

@@ -86,14 +86,15 @@ class ControlTask(Task):
                "test": base.load(seed, Budget(0, 0, 0))["test"]}
         if self.control == "shuffled":
             label_rng = np.random.default_rng([seed, 0xC1])
-            out = {split: _permute_labels(ds, label_rng) for split, ds in out.items()}
+            out = {split: _permute_labels(ds, label_rng) if len(ds) else ds for split, ds in out.items()}
         return datasets.DatasetDict(out)
 
 
 def _permute_labels(ds: datasets.Dataset, rng: np.random.Generator) -> datasets.Dataset:
     feature = ds.features["label"]
-    labels = rng.permutation(column(ds, "label"))
-    return ds.remove_columns("label").add_column("label", labels.tolist(), feature=feature)
+    labels = rng.permutation(np.array(column(ds, "label")))  # a copy: arrow-backed columns are read-only
+    flat = ds.flatten_indices(keep_in_memory=True)  # add_column needs the rows materialised
+    return flat.remove_columns("label").add_column("label", labels.tolist(), feature=feature)
 
 
 def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int | None]) -> list[str]:
