@@ -130,7 +130,7 @@ def test_shipped_suites_are_files_and_listed() -> None:
     out = subprocess.run([sys.executable, "-m", "benchmark", "list", "suites"], cwd=REPO,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    for name in ("smoke", "default", "full"):
+    for name in ("smoke", "quick", "default", "full"):
         assert name in out.stdout
         assert get_suite(name).file.endswith(f"suite_files/{name}.yaml")
     assert "shipped" in out.stdout
