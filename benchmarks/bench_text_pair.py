@@ -72,6 +72,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -104,7 +105,7 @@ from benchmark.models.training import (  # noqa: E402
 
 SICK = Path(__file__).resolve().parents[2] / "shared" / "data" / "sick" / "SICK.txt"
 SICK_LABELS = ("ENTAILMENT", "NEUTRAL", "CONTRADICTION")
-#: The default suite's text settings (benchmark.runs.suites.TEXT_TRAIN), copied so this
+#: The default suite's text settings (benchmark/runs/suite_files/default.yaml), copied so this
 #: script measures a fixed protocol.
 TEXT_TRAIN = TrainConfig(max_epochs=3, patience=0, batch_size=32, lr=2e-4, head_lr=2e-3)
 DEVICE = "cpu"
@@ -318,7 +319,7 @@ class Bench:
         self.hypothesis = [rows[i][1] for i in self.ids]
         self._stems: dict[tuple[str, int, int], States] = {}
 
-    def stem(self, cfg: Config, pretrained: nn.Module, path: str) -> States:
+    def stem(self, cfg: Config, pretrained: Any, path: str) -> States:
         n_frozen = cfg.n_frozen(len(pretrained.encoder.layer))
         key = (cfg.encoding, cfg.max_length, n_frozen)
         if key not in self._stems:
@@ -335,7 +336,7 @@ class Bench:
                              torch.tensor(ds["label"], dtype=torch.long), ids)
 
 
-def run_config(bench: Bench, cfg: Config, pretrained: nn.Module, path: str, seeds: list[int]) -> dict[str, object]:
+def run_config(bench: Bench, cfg: Config, pretrained: Any, path: str, seeds: list[int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     stem = bench.stem(cfg, pretrained, path)
     t_stem = time.perf_counter() - t0
@@ -371,7 +372,7 @@ def run_config(bench: Bench, cfg: Config, pretrained: nn.Module, path: str, seed
             "n_test": len(bench.splits[seeds[0]]["test"])}
 
 
-def product_run(seeds: list[int], workdir: Path) -> dict[str, object]:
+def product_run(seeds: list[int], workdir: Path) -> dict[str, Any]:
     """``target_only`` on SICK through the product itself: a YAML task over SICK.txt, a suite
     file with the default suite's text protocol (whole test split), ``run_suite``."""
     import yaml
@@ -405,7 +406,7 @@ def product_run(seeds: list[int], workdir: Path) -> dict[str, object]:
             "stem_s": float("nan"), "wall_s": time.perf_counter() - t0, "n_test": runs[0]["n_test"]}
 
 
-def print_table(title: str, rows: list[dict[str, object]], majority: float) -> None:
+def print_table(title: str, rows: list[dict[str, Any]], majority: float) -> None:
     print(f"\n{title} (majority class {majority:.1%})")
     print(f"{'configuration':36s} {'test acc mean ± sd':>20s}  {'per seed':24s} {'best ep':>8s} "
           f"{'stem s':>7s} {'wall s':>7s}")
@@ -437,7 +438,7 @@ def majority_rate(splits: dict[int, datasets.DatasetDict]) -> float:
     return float(np.mean(test == np.bincount(train).argmax()))
 
 
-def run_bench(title: str, bench: Bench, configs: list[Config], pretrained: nn.Module, path: str,
+def run_bench(title: str, bench: Bench, configs: list[Config], pretrained: Any, path: str,
               seeds: list[int], majority: float, log: Callable[[str], None]) -> list[dict[str, object]]:
     rows = []
     for cfg in configs:
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - start:6.0f} s]{msg}", file=sys.stderr, flush=True)
 
     base = get_backbone("minilm-l6")
+    assert isinstance(base, HFTextBackbone)
     path = base.path
     pretrained = freeze(base.build("pretrained", None).to(DEVICE))
     log(f" torch threads {torch.get_num_threads()}")

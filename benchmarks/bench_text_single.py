@@ -55,6 +55,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from bench_text_pair import DEVICE, TEXT_TRAIN, take  # noqa: E402  (same folder; the script's path)
 from torch import nn  # noqa: E402
 
 from benchmark.data.task import SPLITS, Budget, get_task  # noqa: E402
@@ -63,17 +64,12 @@ from benchmark.models.backbones.text import TextTrunk  # noqa: E402
 from benchmark.models.training import (  # noqa: E402
     Classifier,
     LabeledStates,
-    TrainConfig,
     accuracy_of,
     fit,
     freeze,
     new_head,
 )
 
-#: The default suite's text settings (benchmark.runs.suites.TEXT_TRAIN), copied so this
-#: script measures a fixed protocol.
-TEXT_TRAIN = TrainConfig(max_epochs=3, patience=0, batch_size=32, lr=2e-4, head_lr=2e-3)
-DEVICE = "cpu"
 TASKS = ("rotten_tomatoes", "spam", "debates")
 BUDGET = Budget(1000, 300, 1000)
 BASELINE = "mean-48"
@@ -95,33 +91,12 @@ CONFIGS: tuple[Config, ...] = (
 )
 
 
-class ClsTrunk(nn.Module):
+class ClsTrunk(TextTrunk):
     """:class:`TextTrunk`'s layers with the ``[CLS]`` state as the output: ``{"x", "mask"} -> (B, H)``."""
 
-    def __init__(self, layers: nn.ModuleList, config: Any):
-        super().__init__()
-        self.layers = layers
-        self.config = config
-
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        from transformers.masking_utils import create_bidirectional_mask
-
-        x, mask = batch["x"], batch["mask"]
-        if len(self.layers):
-            attn = create_bidirectional_mask(config=self.config, inputs_embeds=x, attention_mask=mask)
-            for layer in self.layers:
-                out = layer(x, attention_mask=attn)
-                x = out[0] if isinstance(out, tuple) else out
+        x = self._encode(batch["x"], batch["mask"], None) if len(self.layers) else batch["x"]
         return x[:, 0]
-
-
-def take(states: States, positions: list[int]) -> States:
-    """The examples ``positions`` of ``states``, in that order."""
-    assert states.lengths is not None
-    pos = torch.as_tensor(positions, dtype=torch.long)
-    offs = states._offsets
-    rows = torch.cat([torch.arange(int(offs[i]), int(offs[i + 1])) for i in pos.tolist()])
-    return States(states.data[rows], states.lengths[pos])
 
 
 class Bench:
