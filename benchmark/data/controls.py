@@ -81,9 +81,9 @@ class ControlTask(Task):
                 f"beside its train budget ({used}); lower the budget or drop the control.")
         # One slice per (target, seed) whatever the kind: ``shuffled`` is ``more`` with noise labels.
         rng = np.random.default_rng([seed, 0xC0])
+        held = base.load(seed, Budget(0, budget.validation, 0))  # the target's validation draw, no test
         out = {"train": train.select(np.sort(rng.choice(pool, size=n, replace=False)).tolist()),
-               "validation": base.load(seed, Budget(0, budget.validation, 0))["validation"],
-               "test": base.load(seed, Budget(0, 0, 0))["test"]}
+               "validation": held["validation"], "test": held["test"]}
         if self.control == "shuffled":
             label_rng = np.random.default_rng([seed, 0xC1])
             out = {split: _permute_labels(ds, label_rng) if len(ds) else ds for split, ds in out.items()}

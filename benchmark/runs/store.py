@@ -52,6 +52,7 @@ def control_of(source: str) -> str:
     ``T~more``, ``""`` for a real source task or ``-``."""
     return expected_direction(source)
 
+
 Status = Literal["ok", "failed", "missing"]
 
 
