@@ -73,7 +73,7 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
     planned = plan_runs(suite, filters)
     result = AdaptiveSummary(first=run_suite(suite.name, results_dir, filters, device, cache_dir, executor))
     all_runs = list(planned)
-    in_filter = {(r.method, r.source, r.target) for r in planned}
+    in_filter = {(r.method, r.source, r.target, r.budget) for r in planned}
     for k in range(first + 1, max_seeds + 1):
         known = set(all_seeds[: k - 1])
         records = [r for r in scan_runs(results_dir, suite.name, include_planned=False) if r.seed in known]
@@ -81,14 +81,15 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
                                       n_resamples=1, designs={suite.name: design})
         matrix = tables.transfer_matrix
         undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
-        pairs = sorted((m, s, t) for m, s, t in zip(undecided["method"], undecided["source"],
-                                                     undecided["target"], strict=True) if (m, s, t) in in_filter)
+        pairs = sorted((m, s, t, int(b)) for m, s, t, b in zip(undecided["method"], undecided["source"],
+                                                               undecided["target"], undecided["budget"], strict=True)
+                       if (m, s, t, int(b)) in in_filter)
         if not pairs:
             log.info("every pair is decided (or failed) after %d seeds", k - 1)
             break
         seed = all_seeds[k - 1]
-        new = sorted({RunId(suite.name, t, m, s, seed) for m, s, t in pairs}
-                     | {RunId(suite.name, t, REFERENCE_METHOD, NO_SOURCE, seed) for _, _, t in pairs})
+        new = sorted({RunId(suite.name, t, m, s, b, seed) for m, s, t, b in pairs}
+                     | {RunId(suite.name, t, REFERENCE_METHOD, NO_SOURCE, b, seed) for _, _, t, b in pairs})
         existing = set(all_runs)
         all_runs.extend(r for r in new if r not in existing)
         log.info("seed %d: %d undecided pairs, %d runs", k, len(pairs), len(new))

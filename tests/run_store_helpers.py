@@ -2,7 +2,7 @@
 
 Nothing here is a real result: predictions are synthesised from the correctness arrays a
 test asks for, and written exactly as the run store writes them (``run.json`` +
-``predictions.parquet`` under ``runs/<suite>/<target>/<method>/<source or ->/seed=<s>/``,
+``predictions.parquet`` under ``runs/<suite>/<target>/<method>/<source or ->/budget=<b>/seed=<s>/``,
 plus ``plan.json``), so the leaderboard and report code is exercised on the real format.
 """
 
@@ -36,6 +36,7 @@ def write_run(
     method: str,
     source: str | None,
     seed: int,
+    budget: int = 100,
     correct: Sequence[bool] | np.ndarray | None = None,
     status: str = "ok",
     num_labels: int = 3,
@@ -52,7 +53,7 @@ def write_run(
     id. ``status="failed"`` writes a failed manifest and no predictions;
     ``write_manifest=False`` leaves an interrupted run (predictions but no run.json).
     """
-    folder = run_dir(results, suite, target, method, source, seed)
+    folder = run_dir(results, suite, target, method, source, budget, seed)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(zlib.crc32(repr((suite, target, method, source, seed)).encode()))
     n_test = 0
@@ -77,7 +78,7 @@ def write_run(
         return folder
     manifest: dict[str, Any] = {
         "status": status, "suite": suite, "target": target, "source": source,
-        "method": method, "seed": seed, "backbone": "generated", "protocol": {},
+        "method": method, "budget": budget, "seed": seed, "backbone": "generated", "protocol": {},
         "hyperparameters": {}, "key": f"k{seed}",
         "error": None if status == "ok" else "RuntimeError: generated failure",
         "traceback": None if status == "ok" else "Traceback: generated",
@@ -94,9 +95,10 @@ def write_run(
     return folder
 
 
-def write_plan(results: Path, suite: str, runs: Iterable[tuple[str, str, str | None, int]]) -> Path:
-    """Write ``plan.json`` from (target, method, source, seed) tuples."""
-    entries = [{"target": t, "method": m, "source": s, "seed": seed} for t, m, s, seed in runs]
+def write_plan(results: Path, suite: str, runs: Iterable[tuple[str, str, str | None, int]],
+               budget: int = 100) -> Path:
+    """Write ``plan.json`` from (target, method, source, seed) tuples, all at ``budget``."""
+    entries = [{"target": t, "method": m, "source": s, "budget": budget, "seed": seed} for t, m, s, seed in runs]
     return atomic_write_json(plan_path(results, suite), {"suite": suite, "runs": entries})
 
 

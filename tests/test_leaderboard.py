@@ -402,7 +402,7 @@ def test_several_suites_are_kept_apart(tmp_path: Path) -> None:
             assert set(frame["suite"]) == {"alpha", "beta"}, name
     sig = _csv(results, "significance.csv")
     assert set(sig["family"]) == {
-        f"{s}/finetune/{t}"
+        f"{s}/finetune/budget=100/{t}"
         for s in ("alpha", "beta")
         for t in ("crossed_t", "tost", "mcnemar")
     }
@@ -496,7 +496,7 @@ def test_scan_runs_statuses(tmp_path: Path) -> None:
         4: "missing",
     }
     assert records[1].error == "RuntimeError: generated failure"
-    assert records[4].path == run_dir(results, "s", "t", "m", None, 4)
+    assert records[4].path == run_dir(results, "s", "t", "m", None, 100, 4)
     frame = records[0].predictions()
     assert list(frame["id"]) == sorted(frame["id"])
     assert len(load_plan(results, "s")) == 5
@@ -537,7 +537,7 @@ def test_a_correct_column_that_disagrees_with_the_labels_counts_as_failed(
             write_run(tmp_path, suite="s", target="t", method=method,
                       source="src" if method == "finetune" else None, seed=seed,
                       correct=np.arange(40) % 3 > 0)
-    path = run_dir(tmp_path, "s", "t", "finetune", "src", 1) / "predictions.parquet"
+    path = run_dir(tmp_path, "s", "t", "finetune", "src", 100, 1) / "predictions.parquet"
     table = pd.read_parquet(path)
     if corruption == "flipped":  # stored correctness no longer equals label == prediction
         table["correct"] = ~table["correct"]

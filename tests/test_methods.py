@@ -121,4 +121,4 @@ def _budget() -> Any:
     from benchmark.data.task import Budget
 
     p = get_suite("smoke").protocols["image"]
-    return Budget(p.train_budget, p.validation_budget, p.test_budget)
+    return Budget(p.train_budgets[0], p.validation_budget, p.test_budget)

@@ -101,8 +101,8 @@ def test_report_content(toy_report: tuple[Path, list[Path]]) -> None:
     assert "### Leaderboard" in md and "### Negative transfer" in md
     assert "| finetune | t1 | t2 |" in md  # the planted negative pair is listed
     assert "Synthetic data" in md
-    assert "| hybrid | t1 | t3 | 3 | 0 | 0 | 3 |" in md  # missing runs are shown
-    assert "heatmap_toy__finetune.png" in md and "gain_toy__finetune.png" in md
+    assert "| hybrid | t1 | t3 | 100 | 3 | 0 | 0 | 3 |" in md  # missing runs are shown
+    assert "heatmap_toy__finetune__budget100.png" in md and "gain_toy__finetune.png" in md
     html_text = (results / "report" / "index.html").read_text(encoding="utf-8")
     assert 'class="note"' in html_text
 

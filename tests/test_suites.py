@@ -112,7 +112,7 @@ def test_a_users_suite_over_yaml_tasks_runs_end_to_end(tmp_path: Path, smoke_cac
     out = _cli("run", "--suite", str(suite_file), "--results", str(results), env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "6 runs: 6 ran" in out.stdout  # 2 seeds x (target_only on 2 targets + finetune on 1 pair)
-    record = json.loads((results / "runs/my_nli/rte_local/finetune/sick_local/seed=1/run.json").read_text())
+    record = json.loads((results / "runs/my_nli/rte_local/finetune/sick_local/budget=40/seed=1/run.json").read_text())
     assert record["status"] == "ok" and record["suite_file"] == str(suite_file.resolve())
     assert len(record["suite_hash"]) == 16
     out = _cli("leaderboard", "--results", str(results), env=env)

@@ -1,5 +1,5 @@
 """Run results as the statistics need them: each ok run's per-example correctness, sorted by
-id, grouped by (suite, target, method, source), and aligned across runs on shared ids."""
+id, grouped by (suite, target, method, source, budget), and aligned across runs on shared ids."""
 
 from __future__ import annotations
 
@@ -70,13 +70,13 @@ def load_run(record: RunRecord) -> RunData:
 
 
 class RunResults:
-    """Run records grouped by (suite, target, method, source), with loaded predictions."""
+    """Run records grouped by (suite, target, method, source, budget), with loaded predictions."""
 
     def __init__(self, records: Sequence[RunRecord]) -> None:
         self.status: dict[RunId, str] = {}
         self.records: dict[RunId, RunRecord] = {}
         self.data: dict[RunId, RunData] = {}
-        self.groups: dict[tuple[str, str, str, str], list[RunId]] = defaultdict(list)
+        self.groups: dict[tuple[str, str, str, str, int], list[RunId]] = defaultdict(list)
         for record in records:
             key = record.run
             status = record.status
@@ -89,13 +89,13 @@ class RunResults:
                     status = "failed"
             self.status[key] = status
             self.records[key] = record
-            self.groups[(key.suite, key.target, key.method, key.source)].append(key)
+            self.groups[(key.suite, key.target, key.method, key.source, key.budget)].append(key)
 
-    def keys(self, suite: str, target: str, method: str, source: str) -> list[RunId]:
-        return sorted(self.groups.get((suite, target, method, source), []))
+    def keys(self, suite: str, target: str, method: str, source: str, budget: int) -> list[RunId]:
+        return sorted(self.groups.get((suite, target, method, source, budget), []))
 
-    def seed_status(self, suite: str, target: str, method: str, source: str) -> dict[int, str]:
-        return {k.seed: self.status[k] for k in self.keys(suite, target, method, source)}
+    def seed_status(self, suite: str, target: str, method: str, source: str, budget: int) -> dict[int, str]:
+        return {k.seed: self.status[k] for k in self.keys(suite, target, method, source, budget)}
 
 
 def aligned(runs: Sequence[RunData], what: str) -> tuple[npt.NDArray[np.str_],

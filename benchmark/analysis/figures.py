@@ -165,11 +165,14 @@ def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> P
     """Gain with its 95% CI per pair (one line per source→target), coloured by verdict."""
     tested = rows[rows["verdict"] != "missing"].copy()
     missing = rows[rows["verdict"] == "missing"]
-    tested = tested.sort_values(["gain", "source", "target"], kind="stable")
-    labels = [f"{source_label(str(s))} \u2192 {t}" for s, t in zip(tested["source"],
-                                                                    tested["target"], strict=True)]
-    labels += [f"{source_label(str(s))} \u2192 {t} (missing)"
-               for s, t in zip(missing["source"], missing["target"], strict=True)]
+    tested = tested.sort_values(["budget", "gain", "source", "target"], kind="stable")
+    several = rows["budget"].nunique() > 1
+
+    def label(r: Any) -> str:
+        return f"{source_label(str(r.source))} \u2192 {r.target}" + (f" @{int(r.budget)}" if several else "")
+
+    labels = [label(r) for r in tested.itertuples(index=False)]
+    labels += [f"{label(r)} (missing)" for r in missing.itertuples(index=False)]
     n = max(1, len(labels))
     fig, ax = plt.subplots(figsize=(7.0, max(2.2, 0.34 * n + 1.3)))
     y = np.arange(len(tested))
@@ -199,6 +202,47 @@ def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> P
     ax.set_title(f"{method} ({suite}): blue positive, red negative, green equivalent, grey inconclusive",
                  fontsize=9)
     ax.grid(axis="x", alpha=0.3)
+    return _savefig(fig, path)
+
+
+def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: str, path: Path) -> Path:
+    """Gain against the target's train budget, one panel per method (real pairs of one suite).
+
+    Thin lines: each source→target pair, markers filled where the verdict is decided and
+    coloured by it; thick black line: the method's mean gain with its 95% CI (leaderboard.csv).
+    """
+    methods = sorted(m for m in transfer["method"].unique() if m != REFERENCE_METHOD)
+    budgets = sorted(int(b) for b in transfer["budget"].unique())
+    fig, axes = plt.subplots(1, max(1, len(methods)), figsize=(3.1 * max(1, len(methods)) + 0.6, 3.4),
+                             sharey=True, squeeze=False)
+    colours = {"positive": _POSITIVE_COLOUR, "negative": _NEGATIVE_COLOUR, "equivalent": _EQUIVALENT_COLOUR}
+    for ax, method in zip(axes[0], methods, strict=False):
+        rows = transfer[(transfer["method"] == method) & (transfer["verdict"] != "missing")]
+        for (_source, _target), pair in rows.groupby(["source", "target"], sort=True):
+            pair = pair.sort_values("budget")
+            ax.plot(pair["budget"].astype(float), pair["gain"].astype(float) * 100, color="#b0b0b0",
+                    linewidth=0.8, zorder=1)
+            for r in pair.itertuples(index=False):
+                colour = colours.get(str(r.verdict), _NEUTRAL_COLOUR)
+                ax.scatter([float(r.budget)], [float(r.gain) * 100], s=18, zorder=2, edgecolors=colour,
+                           facecolors=colour if r.verdict in colours else "white", linewidths=1.0)
+        mean = leaderboard[leaderboard["method"] == method].sort_values("budget")
+        if len(mean):
+            x = mean["budget"].astype(float).to_numpy()
+            y = mean["mean_gain"].astype(float).to_numpy() * 100
+            low = mean["mean_gain_ci_low"].astype(float).to_numpy() * 100
+            high = mean["mean_gain_ci_high"].astype(float).to_numpy() * 100
+            ax.fill_between(x, low, high, color="black", alpha=0.12, linewidth=0)
+            ax.plot(x, y, color="black", linewidth=2.0, marker="o", markersize=4, zorder=3)
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.set_xscale("log")
+        ax.set_xticks(budgets, [str(b) for b in budgets])
+        ax.minorticks_off()
+        ax.set_title(method, fontsize=9)
+        ax.set_xlabel("target training examples")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"gain vs {REFERENCE_METHOD} (points)")
+    fig.suptitle(f"{suite}: gain against budget (thick: mean with 95% CI; filled: decided)", fontsize=9)
     return _savefig(fig, path)
 
 

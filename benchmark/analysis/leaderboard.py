@@ -5,31 +5,28 @@ computes accuracies, transfer gains against ``target_only``, paired significance
 multiple-comparison adjustments, verdicts and per-method aggregates with
 :mod:`benchmark.analysis.stats`, and writes five CSVs to ``<results>/leaderboards/``:
 
-- ``per_task.csv``: one row per (suite, method, source, target): accuracy over seeds.
-- ``transfer_matrix.csv``: one row per (suite, method, source, target) of every method
-  except the reference: gain, CI, p, adjusted p, verdict.
-- ``negative_transfer.csv``: the rows of the transfer matrix judged negative.
-- ``significance.csv``: one row per test run (bootstrap, sign flip, McNemar per seed,
-  Wilcoxon), with the family it was adjusted in.
-- ``leaderboard.csv``: one row per (suite, method): aggregates over pairs with CIs, rank.
+- ``per_task.csv``: one row per (suite, method, source, target, budget): accuracy over seeds.
+- ``transfer_matrix.csv``: one row per (suite, method, source, target, budget) of every
+  method except the reference: gain, CI, p, adjusted p, equivalence, MDE, verdict.
+- ``negative_transfer.csv``: the real (non-control) rows of the transfer matrix judged negative.
+- ``significance.csv``: one row per test (the crossed t verdict test, its TOST, McNemar per
+  seed, Wilcoxon from 6 seeds), with the family it was adjusted in.
+- ``leaderboard.csv``: one row per (suite, budget, method): aggregates over real pairs with
+  CIs, rank.
 
 Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples in
 :mod:`benchmark.analysis.schema` are the source of truth; a test checks that the document and the files agree).
 
 Design decisions (also in the docs):
 
-- **Suites** are never mixed: every CSV has a ``suite`` column and every statistic, family
-  and rank is computed inside one suite.
-- **Pairing**: a comparison of method M (source S) with ``target_only`` on target T uses
-  only the seeds where both runs are ok, and aligns test examples by ``id`` (never by row
-  order); examples missing from any of those runs are dropped (with a warning).
-- **Families**: p-values are adjusted together per (suite, test): all hierarchical-bootstrap
-  p-values of a suite form one family (every method and pair), all sign-flip p-values
-  another, all per-seed McNemar p-values another, all Wilcoxon p-values another. The
-  verdict uses the adjusted hierarchical-bootstrap p-value.
-- **Random numbers**: each bootstrap / permutation gets its own generator seeded from
-  ``seed`` and a hash of (suite, method, source, target, test), so the numbers for one pair
-  do not change when other pairs or methods are added, and reruns are byte-identical.
+- **Suites** are never mixed, nor are target budgets: every statistic, family and rank is
+  computed inside one suite and one budget.
+- **Pairing**: a comparison of method M (source S) with ``target_only`` on target T at budget
+  B uses only the seeds where both runs are ok, and aligns test examples by ``id`` (never by
+  row order); examples missing from any of those runs are dropped (with a warning).
+- **Families**: p-values are adjusted per (suite, method, budget, test), controls apart
+  (:func:`benchmark.analysis.transfer.family_name`), so adding a method changes no other
+  method's numbers.
 - **Missing data**: a planned run without results is *missing*, a run whose ``run.json``
   says failed is *failed*; both are counted in ``n_failed`` / ``n_missing`` columns, and a
   pair with no paired seed keeps its row with empty statistics and verdict ``missing``.
@@ -119,14 +116,14 @@ def compute_leaderboards(
     """
     correction = _check_options(alpha, correction, n_resamples, margin)
     store = RunResults(records)
-    per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target"], PER_TASK_COLUMNS)
+    per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target", "budget"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
         store, TransferSettings(float(alpha), correction, float(margin), dict(designs or {})))
     # A negative control that is negative is expected, not news: real pairs only.
     real = ~control_rows(transfer)
     negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
-    negative = negative.sort_values(["suite", "_ntg", "method", "source", "target"],
+    negative = negative.sort_values(["suite", "_ntg", "method", "source", "target", "budget"],
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     return Leaderboards(leaderboard, per_task, transfer, negative, significance)

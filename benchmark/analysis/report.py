@@ -3,7 +3,9 @@
 Everything is read from the leaderboard CSVs (built from ``runs/`` first when they are
 absent), so the report shows exactly what the CSVs say. Per suite it contains:
 
-- the leaderboard table;
+- "what this suite can see": per target and budget, the controls against their expected
+  direction, the minimum detectable effect and how many fusion pairs are decided;
+- the leaderboard table of each target budget, and gain against budget;
 - the pairs judged negative (negative transfer) and the runs that failed or are missing;
 - per method, a transfer-matrix heatmap (source x target, colour = gain in accuracy points
   with a diverging colormap centred at 0; significant pairs marked ``+`` / ``−``, negative
@@ -27,6 +29,7 @@ import pandas as pd
 
 from benchmark.analysis.document import Document
 from benchmark.analysis.figures import (
+    budget_figure,
     fmt_ci,
     fmt_int,
     fmt_num,
@@ -46,7 +49,7 @@ from benchmark.runs.store import REFERENCE_METHOD
 log = logging.getLogger(__name__)
 
 REPORT_DIRNAME = "report"
-_FIGURE_PREFIXES = ("heatmap_", "gain_")
+_FIGURE_PREFIXES = ("heatmap_", "gain_", "budget_")
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -80,44 +83,63 @@ def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
 
 def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
     headers = (["method"] if with_method else []) + [
-        "source", "target", "seeds", "method acc.", "reference acc.", "gain", "95% CI",
+        "source", "target", "budget", "seeds", "method acc.", "reference acc.", "gain", "95% CI",
         "p", "p adj.", "MDE", "verdict"]
     body = []
     for r in rows.itertuples(index=False):
         body.append(([str(r.method)] if with_method else []) + [
-            source_label(str(r.source)), str(r.target), fmt_int(r.n_seeds),
+            source_label(str(r.source)), str(r.target), fmt_int(r.budget), fmt_int(r.n_seeds),
             fmt_points(r.method_accuracy, False), fmt_points(r.reference_accuracy, False), fmt_points(r.gain),
             fmt_ci(r.ci_low, r.ci_high), fmt_p(r.p_value), fmt_p(r.p_adj), fmt_points(r.mde, False),
             str(r.verdict)])
     offset = 1 if with_method else 0
-    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 7, 8, 9)})
+    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 6, 8, 9, 10)})
 
 
-def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame) -> None:
-    """Controls against their expected direction, MDEs and decided pairs, before any result."""
+DECIDED = ("positive", "negative", "equivalent")
+
+
+def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, per_task: pd.DataFrame) -> None:
+    """Per target and budget: the controls against their expected direction, the MDE and the
+    decided fusion pairs, before any method's result."""
     doc.heading(3, "What this suite can see")
-    decided = tm[tm["verdict"].isin(["positive", "negative", "equivalent"])]
     fusion = tm[tm["source"] != "-"]
-    doc.para(f"Decided: {len(decided)} of {int((tm['verdict'] != 'missing').sum())} tested pairs "
-             f"({int(fusion['verdict'].isin(['positive', 'negative', 'equivalent']).sum())} of "
-             f"{int((fusion['verdict'] != 'missing').sum())} fusion pairs); median MDE "
-             f"{fmt_points(tm['mde'].median(), False)} points.")
+    tested = fusion[fusion["verdict"] != "missing"]
+    doc.para(f"Decided: {int(tested['verdict'].isin(DECIDED).sum())} of {len(tested)} tested fusion pairs "
+             f"(positive, negative or equivalent); median MDE of the fusion pairs "
+             f"{fmt_points(tested['mde'].median(), False)} points. Controls: a positive control (more of "
+             "the target's own data) must come out positive, a negative control (the same data with "
+             "shuffled labels) negative; fine-tuning is the method every control is judged by.")
+    reference = per_task[per_task["method"] == REFERENCE_METHOD].set_index(["target", "budget"])["accuracy_mean"]
+    rows = []
+    cells = sorted({(str(t), int(b)) for t, b in zip(tm["target"], tm["budget"], strict=True)})
+    for target, budget in cells:
+        here = fusion[(fusion["target"] == target) & (fusion["budget"] == budget)]
+        here_tested = here[here["verdict"] != "missing"]
+        ctl = controls[(controls["target"] == target) & (controls["budget"] == budget)
+                       & (controls["method"] == "finetune")]
+        marks = [f"{str(r.source).rpartition('~')[2]}: {r.verdict}"
+                 + (" ✓" if r.verdict == r.control else " ✗") for r in ctl.itertuples(index=False)]
+        rows.append([target, str(budget), fmt_points(reference.get((target, budget)), False),
+                     f"{int(here_tested['verdict'].isin(DECIDED).sum())}/{len(here_tested)}",
+                     fmt_points(here_tested["mde"].median(), False), "; ".join(marks) or "–"])
+    doc.table(["target", "budget", f"{REFERENCE_METHOD} acc.", "fusion pairs decided", "median MDE",
+               "finetune controls (✓ = expected verdict)"], rows, numeric={1, 2, 3, 4})
     if controls.empty:
         doc.para("This suite runs no controls, so nothing shows it could see an effect if one were "
                  "there; add `controls: [more, shuffled]` to its suite file.", note=True)
         return
     missed = controls[controls["verdict"].astype(str) != controls["control"].astype(str)]
-    doc.para(f"Controls: a positive control (more of the target's own data) must come out positive, "
-             f"a negative control (the same data with shuffled labels) negative. "
-             f"{len(controls) - len(missed)} of {len(controls)} control pairs give their expected verdict.")
-    for r in missed.itertuples(index=False):
-        doc.para(f"Warning: on {r.target}, {r.method} from the {r.control} control {r.source} is "
-                 f"{r.verdict} (gain {fmt_points(r.gain)}, MDE {fmt_points(r.mde, False)}): a "
-                 f"{r.control} effect of this size would not be seen on this target.", note=True)
-    doc.table(["method", "control", "target", "expected", "verdict", "gain", "95% CI", "MDE"], [
-        [str(r.method), source_label(str(r.source)), str(r.target), str(r.control), str(r.verdict),
-         fmt_points(r.gain), fmt_ci(r.ci_low, r.ci_high), fmt_points(r.mde, False)]
-        for r in controls.itertuples(index=False)], numeric={5, 7})
+    doc.para(f"{len(controls) - len(missed)} of {len(controls)} control pairs (every method) give their "
+             "expected verdict.")
+    for r in missed[missed["method"] == "finetune"].itertuples(index=False):
+        doc.para(f"Warning: on {r.target} at budget {int(r.budget)}, finetune from the {r.control} control "
+                 f"{r.source} is {r.verdict} (gain {fmt_points(r.gain)}, MDE {fmt_points(r.mde, False)}): "
+                 f"a {r.control} effect of this size would not be seen on this target.", note=True)
+    doc.table(["method", "control", "target", "budget", "expected", "verdict", "gain", "95% CI", "MDE"], [
+        [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget), str(r.control),
+         str(r.verdict), fmt_points(r.gain), fmt_ci(r.ci_low, r.ci_high), fmt_points(r.mde, False)]
+        for r in controls.itertuples(index=False)], numeric={3, 6, 8})
 
 
 def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
@@ -151,13 +173,24 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
             "data (no real data set was available), so their numbers test the pipeline and "
             "say nothing about real transfer.", note=True)
 
-    _what_it_can_see(doc, tm, controls)
+    _what_it_can_see(doc, tm, controls, per_task)
 
-    doc.heading(3, "Leaderboard")
-    doc.para("Ranked by mean rank of accuracy per target (1 = best), then by mean gain. "
-             "W/E/L/I = pairs judged positive / equivalent / negative / inconclusive. Control "
-             "pairs are left out.")
-    _leaderboard_section(doc, lb)
+    budgets = sorted(int(b) for b in lb["budget"].unique())
+    for budget in budgets:
+        doc.heading(3, f"Leaderboard at {budget} target training examples" if len(budgets) > 1 else "Leaderboard")
+        doc.para("Ranked by mean rank of accuracy per target (1 = best), then by mean gain. "
+                 "W/E/L/I = pairs judged positive / equivalent / negative / inconclusive. Control "
+                 "pairs are left out.")
+        _leaderboard_section(doc, lb[lb["budget"] == budget])
+    if len(budgets) > 1:
+        doc.heading(3, "Gain against budget")
+        path = out_dir / f"budget_{slug(suite)}.png"
+        figures.append(budget_figure(tm, lb, suite=suite, path=path))
+        doc.image(path.name, f"Transfer gain against the target's training budget in suite {suite}, "
+                  "one panel per method",
+                  "One thin line per source and target pair (marker: its verdict at that budget; filled = "
+                  "decided), the thick line the method's mean gain over its pairs with its 95% CI. "
+                  "Transfer usually helps most when the target has little data.")
 
     doc.heading(3, "Negative transfer")
     if len(neg):
@@ -170,10 +203,10 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
     doc.heading(3, "Failed and missing runs")
     if len(problems):
-        doc.table(["method", "source", "target", "runs", "ok", "failed", "missing"], [
-            [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.n_runs),
+        doc.table(["method", "source", "target", "budget", "runs", "ok", "failed", "missing"], [
+            [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget), fmt_int(r.n_runs),
              fmt_int(r.n_seeds), fmt_int(r.n_failed), fmt_int(r.n_missing)]
-            for r in problems.itertuples(index=False)], numeric={3, 4, 5, 6})
+            for r in problems.itertuples(index=False)], numeric={3, 4, 5, 6, 7})
     else:
         doc.para("Every planned run finished.")
 
@@ -181,15 +214,18 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     for method in sorted(tm["method"].unique()):
         rows = tm[tm["method"] == method]
         doc.heading(3, f"Method: {method}")
-        heat = out_dir / f"heatmap_{slug(suite, method)}.png"
-        figures.append(heatmap_figure(rows, method=method, suite=suite, path=heat, limit=limit))
-        doc.image(heat.name,
-                  f"Heatmap of the transfer gain of {method} over {REFERENCE_METHOD} in suite "
-                  f"{suite}, sources on rows and targets on columns",
-                  "Colour: gain in accuracy points on one scale for every method of the suite "
-                  f"(blue better, red worse than {REFERENCE_METHOD}), in full only where the verdict is "
-                  "decided: + positive, − negative (hatched); ≈ equivalent (green frame); faded cells "
-                  "are inconclusive; grey cells have no paired seed.")
+        for budget in sorted(int(b) for b in rows["budget"].unique()):
+            at = f" at budget {budget}" if len(budgets) > 1 else ""
+            heat = out_dir / f"heatmap_{slug(suite, method, f'budget{budget}')}.png"
+            figures.append(heatmap_figure(rows[rows["budget"] == budget], method=method, suite=suite + at,
+                                          path=heat, limit=limit))
+            doc.image(heat.name,
+                      f"Heatmap of the transfer gain of {method} over {REFERENCE_METHOD} in suite "
+                      f"{suite}{at}, sources on rows and targets on columns",
+                      "Colour: gain in accuracy points on one scale for every method of the suite "
+                      f"(blue better, red worse than {REFERENCE_METHOD}), in full only where the verdict is "
+                      "decided: + positive, − negative (hatched); ≈ equivalent (green frame); faded cells "
+                      "are inconclusive; grey cells have no paired seed.")
         gain = out_dir / f"gain_{slug(suite, method)}.png"
         figures.append(gain_figure(rows, method=method, suite=suite, path=gain))
         doc.image(gain.name,
@@ -202,13 +238,13 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
         _pairs_table(doc, rows, with_method=False)
 
     doc.heading(3, "Accuracy per task")
-    doc.table(["method", "source", "target", "seeds", "accuracy", "std", "95% CI",
+    doc.table(["method", "source", "target", "budget", "seeds", "accuracy", "std", "95% CI",
                "macro-F1", "wall s/run"], [
-        [str(r.method), source_label(str(r.source)), str(r.target),
+        [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget),
          f"{fmt_int(r.n_seeds)}/{fmt_int(r.n_runs)}", fmt_points(r.accuracy_mean, False),
          fmt_points(r.accuracy_std, False), fmt_ci(r.accuracy_ci_low, r.accuracy_ci_high)
          .replace("+", ""), fmt_points(r.macro_f1_mean, False), fmt_num(r.wall_seconds_mean, 1)]
-        for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 7, 8})
+        for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 6, 8, 9})
 
 
 def report_dir(results_dir: str | os.PathLike[str]) -> Path:

@@ -23,13 +23,13 @@ TEST_WILCOXON = "wilcoxon"
 TESTS = (TEST_CROSSED, TEST_EQUIVALENCE, TEST_MCNEMAR, TEST_WILCOXON)
 
 PER_TASK_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "metric", "synthetic",
+    "suite", "method", "source", "control", "target", "budget", "metric", "synthetic",
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples",
     "accuracy_mean", "accuracy_std", "accuracy_ci_low", "accuracy_ci_high",
     "macro_f1_mean", "wall_seconds_mean", "examples_processed_mean",
 )
 TRANSFER_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target",
+    "suite", "method", "source", "control", "target", "budget",
     "n_seeds", "n_examples", "n_failed", "n_missing",
     "method_accuracy", "reference_accuracy", "gain", "relative_gain", "se", "df", "ci_low", "ci_high",
     "p_value", "p_adj", "p_equivalence", "p_equivalence_adj", "margin", "mde", "seeds_to_decide",
@@ -37,12 +37,12 @@ TRANSFER_COLUMNS: tuple[str, ...] = (
 )
 NEGATIVE_COLUMNS: tuple[str, ...] = TRANSFER_COLUMNS
 SIGNIFICANCE_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "test", "seed", "n_seeds", "n_examples",
+    "suite", "method", "source", "control", "target", "budget", "test", "seed", "n_seeds", "n_examples",
     "statistic", "df", "n_method_only", "n_ref_only",
     "p_value", "p_adj", "correction", "family",
 )
 LEADERBOARD_COLUMNS: tuple[str, ...] = (
-    "suite", "rank", "method", "reference", "n_pairs", "n_pairs_missing",
+    "suite", "budget", "rank", "method", "reference", "n_pairs", "n_pairs_missing",
     "mean_gain", "mean_gain_ci_low", "mean_gain_ci_high",
     "iqm_gain", "iqm_gain_ci_low", "iqm_gain_ci_high",
     "probability_of_improvement", "wins", "ties", "losses", "inconclusive", "negative_transfer_rate",
@@ -63,7 +63,7 @@ FLOAT_FORMAT = "%.6g"
 INT_COLUMNS = {
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples", "rank", "n_pairs",
     "n_pairs_missing", "wins", "ties", "losses", "inconclusive", "seed", "n_method_only", "n_ref_only",
-    "seeds_to_decide",
+    "seeds_to_decide", "budget",
 }
 BOOL_COLUMNS = {"synthetic", "reference"}
 

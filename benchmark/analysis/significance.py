@@ -3,7 +3,7 @@
 The verdict-driving test (the moderated crossed t test and its TOST) needs a whole family
 of pairs and lives in :mod:`benchmark.analysis.transfer`. The tests here look at one pair
 at a time. A new one is one function ``(pair) -> rows`` plus one entry in
-:data:`PAIRED_TESTS`; its p-values form their own family per (suite, method). Only tests
+:data:`PAIRED_TESTS`; its p-values form their own family per (suite, method, budget). Only tests
 that are valid for what they claim belong here.
 """
 
@@ -34,6 +34,7 @@ class PairSample:
     method: str
     source: str
     target: str
+    budget: int
     seeds: tuple[int, ...]
     correct_method: npt.NDArray[np.bool_]
     correct_ref: npt.NDArray[np.bool_]
@@ -44,7 +45,7 @@ class PairSample:
 
     def row(self, test: str, **values: object) -> Row:
         return {"suite": self.suite, "method": self.method, "source": self.source,
-                "control": control_of(self.source), "target": self.target, "test": test,
+                "control": control_of(self.source), "target": self.target, "budget": self.budget, "test": test,
                 "n_seeds": len(self.seeds), "n_examples": self.n_examples, **values}
 
 

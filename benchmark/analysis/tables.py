@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 def per_task_table(store: RunResults) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
-    for suite, target, method, source in sorted(store.groups):
-        keys = store.keys(suite, target, method, source)
+    for suite, target, method, source, budget in sorted(store.groups):
+        keys = store.keys(suite, target, method, source, budget)
         statuses = [store.status[k] for k in keys]
         ok = [k for k in keys if store.status[k] == "ok"]
         runs = [store.data[k] for k in ok]
@@ -39,12 +39,12 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
         synthetic = any(bool(m.get("synthetic")) for m in manifests)
         row: dict[str, object] = {
             "suite": suite, "method": method, "source": source, "control": control_of(source),
-            "target": target, "metric": metric, "synthetic": synthetic,
+            "target": target, "budget": budget, "metric": metric, "synthetic": synthetic,
             "n_runs": len(keys), "n_seeds": len(ok),
             "n_failed": statuses.count("failed"), "n_missing": statuses.count("missing"),
         }
         if runs:
-            _, matrix = aligned(runs, f"{suite}/{target}/{method}/{source}")
+            _, matrix = aligned(runs, f"{suite}/{target}/{method}/{source}/budget={budget}")
             # On the shared ids, like the CI and the transfer matrix.
             accs = matrix.mean(axis=1) if matrix.shape[1] else np.array([r.accuracy for r in runs])
             row["n_examples"] = int(matrix.shape[1])
@@ -60,14 +60,14 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
     return frame(rows, PER_TASK_COLUMNS)
 
 
-def _accuracy_by_target(per_task: pd.DataFrame, suite: str) -> pd.DataFrame:
-    """(method x target) accuracy of one suite: mean over the method's sources."""
-    sub = per_task[per_task["suite"] == suite]
+def _accuracy_by_target(per_task: pd.DataFrame) -> pd.DataFrame:
+    """(method x target) accuracy of one (suite, budget)'s rows: mean over the method's sources."""
+    sub = per_task
     return sub.pivot_table(index="method", columns="target", values="accuracy_mean",
                            aggfunc="mean", dropna=False, sort=True)
 
 
-def _mean_ranks(per_task: pd.DataFrame, suite: str, methods: list[str]) -> dict[str, float]:
+def _mean_ranks(per_task: pd.DataFrame, methods: list[str]) -> dict[str, float]:
     """Mean rank of each method's accuracy over the targets it has runs for (planned/found).
 
     On each target the methods that have runs there are ranked by accuracy (rank 1 = best,
@@ -75,8 +75,8 @@ def _mean_ranks(per_task: pd.DataFrame, suite: str, methods: list[str]) -> dict[
     target all failed or are missing ranks below every method with a result. A method's
     mean rank is the mean of its ranks over those targets (NaN if it has none).
     """
-    acc = _accuracy_by_target(per_task, suite)
-    sub = per_task[per_task["suite"] == suite]
+    acc = _accuracy_by_target(per_task)
+    sub = per_task
     applicable: dict[str, set[str]] = defaultdict(set)
     for target, method in zip(sub["target"], sub["method"], strict=True):
         applicable[str(target)].add(str(method))
@@ -95,7 +95,7 @@ def _mean_ranks(per_task: pd.DataFrame, suite: str, methods: list[str]) -> dict[
 def leaderboard_table(
     per_task: pd.DataFrame,
     transfer: pd.DataFrame,
-    samples: dict[tuple[str, str, str, str], PairSample],
+    samples: dict[tuple[str, str, str, str, int], PairSample],
     store: RunResults,
     *, n_resamples: int, seed: int,
 ) -> pd.DataFrame:
@@ -103,19 +103,23 @@ def leaderboard_table(
     # Controls show what the suite can see; they never rank methods.
     per_task = per_task[~control_rows(per_task)]
     transfer = transfer[~control_rows(transfer)]
-    for suite in sorted(per_task["suite"].unique()):
-        methods = sorted(per_task.loc[per_task["suite"] == suite, "method"].unique())
-        ranks = _mean_ranks(per_task, suite, methods)
-        acc = _accuracy_by_target(per_task, suite)
+    # One leaderboard per (suite, budget): methods are ranked on the targets at one budget.
+    for (suite, budget), cell in per_task.groupby(["suite", "budget"], sort=True):
+        budget = int(budget)
+        methods = sorted(cell["method"].unique())
+        ranks = _mean_ranks(cell, methods)
+        acc = _accuracy_by_target(cell)
+        cell_transfer = transfer[(transfer["suite"] == suite) & (transfer["budget"] == budget)]
         for method in methods:
-            own = per_task[(per_task["suite"] == suite) & (per_task["method"] == method)]
-            tm = transfer[(transfer["suite"] == suite) & (transfer["method"] == method)]
+            own = cell[cell["method"] == method]
+            tm = cell_transfer[cell_transfer["method"] == method]
             tested = tm[tm["n_seeds"] > 0]
-            keys = [k for k in store.data if k.suite == suite and k.method == method and not control_of(k.source)]
+            keys = [k for k in store.data if k.suite == suite and k.budget == budget and k.method == method
+                    and not control_of(k.source)]
             walls = [store.data[k].wall_seconds for k in keys]
             examples = [store.data[k].examples_processed for k in keys]
             row: dict[str, object] = {
-                "suite": suite, "method": method,
+                "suite": suite, "budget": budget, "method": method,
                 "reference": method == REFERENCE_METHOD,
                 "n_pairs": len(tested), "n_pairs_missing": len(tm) - len(tested),
                 "mean_rank": ranks[method],
@@ -129,7 +133,7 @@ def leaderboard_table(
             }
             if len(tested):
                 pair_keys = list(zip(tested["suite"], tested["method"], tested["source"],
-                                     tested["target"], strict=True))
+                                     tested["target"], tested["budget"], strict=True))
                 tested_samples = [samples[k] for k in pair_keys]
                 acc_m = [stats.accuracies_from_correct(p.correct_method) for p in tested_samples]
                 acc_r = [stats.accuracies_from_correct(p.correct_ref) for p in tested_samples]
@@ -138,7 +142,7 @@ def leaderboard_table(
                 row.update(mean_gain=interval.estimate, mean_gain_ci_low=interval.ci_low,
                            mean_gain_ci_high=interval.ci_high)
                 est, lo, hi = stats.stratified_bootstrap_ci(
-                    gains, stats_agg.fast_iqm, rng=pair_rng(seed, suite, method, "iqm_gain"),
+                    gains, stats_agg.fast_iqm, rng=pair_rng(seed, suite, method, f"budget={budget}", "iqm_gain"),
                     n_resamples=n_resamples, confidence=CONFIDENCE,
                 )
                 row.update(iqm_gain=est, iqm_gain_ci_low=lo, iqm_gain_ci_high=hi)
@@ -154,8 +158,8 @@ def leaderboard_table(
     order = table.assign(
         _rank_key=table["mean_rank"].fillna(np.inf),
         _gain_key=-table["mean_gain"].fillna(-np.inf),
-    ).sort_values(["suite", "_rank_key", "_gain_key", "method"], kind="stable")
-    order["rank"] = order.groupby("suite").cumcount() + 1
+    ).sort_values(["suite", "budget", "_rank_key", "_gain_key", "method"], kind="stable")
+    order["rank"] = order.groupby(["suite", "budget"]).cumcount() + 1
     return frame(order.to_dict("records"), LEADERBOARD_COLUMNS)
 
 

@@ -1,8 +1,8 @@
 """The transfer matrix and ``significance.csv``: every method compared with ``target_only``,
 pair by pair, tested within one family per (suite, method).
 
-Families: the pairs of one method in one suite (the reference baselines ``scratch`` and
-``linear_probe`` are methods too, so each is its own family). Nothing in a family depends
+Families: the pairs of one method at one target budget in one suite (the reference
+baselines ``scratch`` and ``linear_probe`` are methods too, so each is its own family). Nothing in a family depends
 on another method's runs, so adding or removing a method never changes another method's
 numbers. Within a family the verdict test is the moderated crossed t test of
 :func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared across the
@@ -39,7 +39,7 @@ from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, control_of
 
 log = logging.getLogger(__name__)
 
-Comparison = tuple[str, str, str, str]  # (suite, method, source, target)
+Comparison = tuple[str, str, str, str, int]  # (suite, method, source, target, budget)
 
 
 @dataclass(frozen=True)
@@ -51,22 +51,25 @@ class TransferSettings:
 
 
 def comparisons(store: RunResults) -> list[Comparison]:
-    """Every (suite, method, source, target) compared with the reference, sorted."""
-    return sorted({(suite, method, source, target) for (suite, target, method, source) in store.groups
-                   if not (method == REFERENCE_METHOD and source == NO_SOURCE)})
+    """Every (suite, method, source, target, budget) compared with the reference, sorted."""
+    return sorted({(suite, method, source, target, budget) for (suite, target, method, source, budget)
+                   in store.groups if not (method == REFERENCE_METHOD and source == NO_SOURCE)})
 
 
-def family_name(suite: str, method: str, test: str, control: str = "") -> str:
-    """``<suite>/<method>/<test>``; a method's controls of one direction are a family of their
-    own, ``<suite>/<method>/<direction>-control/<test>``, so they never change its real pairs' p."""
-    return f"{suite}/{method}/{control}-control/{test}" if control else f"{suite}/{method}/{test}"
+def family_name(suite: str, method: str, budget: int, test: str, control: str = "") -> str:
+    """``<suite>/<method>/budget=<b>/<test>``: a method's pairs at one target budget (each
+    budget asks its own question, and its seed variance differs). A method's controls of one
+    direction are a family of their own, ``<suite>/<method>/budget=<b>/<direction>-control/<test>``,
+    so they never change its real pairs' p."""
+    base = f"{suite}/{method}/budget={int(budget)}"
+    return f"{base}/{control}-control/{test}" if control else f"{base}/{test}"
 
 
 def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | None:
     """The pair's paired correctness, or None when nothing can be compared (``row`` gets the counts)."""
-    suite, method, source, target = comp
-    m_status = store.seed_status(suite, target, method, source)
-    r_status = store.seed_status(suite, target, REFERENCE_METHOD, NO_SOURCE)
+    suite, method, source, target, budget = comp
+    m_status = store.seed_status(suite, target, method, source, budget)
+    r_status = store.seed_status(suite, target, REFERENCE_METHOD, NO_SOURCE, budget)
     # The comparison's seeds are the method's (planned or found); each needs its own run and
     # the reference run of the same seed. Extra reference seeds are not counted.
     seeds = sorted(m_status)
@@ -75,15 +78,15 @@ def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | 
     paired = [s for s in seeds if m_status.get(s) == "ok" and r_status.get(s) == "ok"]
     if not paired:
         return None
-    m_runs = [store.data[RunId(suite, target, method, source, s)] for s in paired]
-    r_runs = [store.data[RunId(suite, target, REFERENCE_METHOD, NO_SOURCE, s)] for s in paired]
-    _, matrix = aligned(m_runs + r_runs, f"{suite}/{target}/{method}/{source} vs {REFERENCE_METHOD}")
+    m_runs = [store.data[RunId(suite, target, method, source, budget, s)] for s in paired]
+    r_runs = [store.data[RunId(suite, target, REFERENCE_METHOD, NO_SOURCE, budget, s)] for s in paired]
+    where = f"{suite}/{target}/{method}/{source}/budget={budget}"
+    _, matrix = aligned(m_runs + r_runs, f"{where} vs {REFERENCE_METHOD}")
     if matrix.shape[1] < 2:
-        log.warning("%s/%s/%s/%s: fewer than 2 test examples shared with %s; pair left missing",
-                    suite, target, method, source, REFERENCE_METHOD)
+        log.warning("%s: fewer than 2 test examples shared with %s; pair left missing", where, REFERENCE_METHOD)
         return None
     k = len(paired)
-    return PairSample(suite, method, source, target, tuple(paired), matrix[:k], matrix[k:])
+    return PairSample(suite, method, source, target, budget, tuple(paired), matrix[:k], matrix[k:])
 
 
 def transfer_and_significance(
@@ -93,18 +96,19 @@ def transfer_and_significance(
     rows: dict[Comparison, Row] = {}
     samples: dict[Comparison, PairSample] = {}
     for comp in comparisons(store):
-        suite, method, source, target = comp
+        suite, method, source, target, budget = comp
         rows[comp] = {"suite": suite, "method": method, "source": source, "control": control_of(source),
-                      "target": target, "correction": settings.correction, "alpha": settings.alpha,
-                      "margin": settings.margin, "family": family_name(suite, method, TEST_CROSSED, control_of(source))}
+                      "target": target, "budget": budget, "correction": settings.correction,
+                      "alpha": settings.alpha, "margin": settings.margin,
+                      "family": family_name(suite, method, budget, TEST_CROSSED, control_of(source))}
         sample = _pair_sample(store, comp, rows[comp])
         if sample is not None:
             samples[comp] = sample
-    families: dict[tuple[str, str, str], list[Comparison]] = defaultdict(list)
+    families: dict[tuple[str, str, int, str], list[Comparison]] = defaultdict(list)
     for comp in samples:
-        families[(comp[0], comp[1], control_of(comp[2]))].append(comp)
+        families[(comp[0], comp[1], comp[4], control_of(comp[2]))].append(comp)
     sig_rows: list[Row] = []
-    for (suite, _method, _control), members in sorted(families.items()):
+    for (suite, _method, _budget, _control), members in sorted(families.items()):
         tests = stats.crossed_family_test(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
             margin=settings.margin, threshold_alpha=settings.alpha / len(members),
@@ -127,17 +131,19 @@ def transfer_and_significance(
                 sig_rows.extend(paired_test(sample))
 
     sig = frame([{**r, "correction": settings.correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
-    sig["family"] = [family_name(s, m, t, c) for s, m, t, c
-                     in zip(sig["suite"], sig["method"], sig["test"], sig["control"].fillna(""), strict=True)]
+    sig["family"] = [family_name(s, m, b, t, c) for s, m, b, t, c
+                     in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["control"].fillna(""),
+                            strict=True)]
     sig["p_adj"] = np.nan
     for _family, index in sig.groupby("family", sort=True).groups.items():
         sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),
                                                        settings.correction)
-    sig = sort_rows(sig, ["suite", "method", "source", "target", "test", "seed"], SIGNIFICANCE_COLUMNS)
+    sig = sort_rows(sig, ["suite", "method", "source", "target", "budget", "test", "seed"], SIGNIFICANCE_COLUMNS)
 
     transfer = frame(list(rows.values()), TRANSFER_COLUMNS)
-    by_pair = sig.set_index(["suite", "method", "source", "target", "test"])["p_adj"]
-    keys = list(zip(transfer["suite"], transfer["method"], transfer["source"], transfer["target"], strict=True))
+    by_pair = sig.set_index(["suite", "method", "source", "target", "budget", "test"])["p_adj"]
+    keys = list(zip(transfer["suite"], transfer["method"], transfer["source"], transfer["target"],
+                    transfer["budget"], strict=True))
     transfer["p_adj"] = [float(by_pair.get((*k, TEST_CROSSED), math.nan)) for k in keys]
     transfer["p_equivalence_adj"] = [float(by_pair.get((*k, TEST_EQUIVALENCE), math.nan)) for k in keys]
     tested = transfer["n_seeds"].to_numpy() > 0
@@ -147,5 +153,5 @@ def transfer_and_significance(
             transfer.loc[tested, "gain"].to_numpy(dtype=float), transfer.loc[tested, "p_adj"].to_numpy(dtype=float),
             settings.alpha, transfer.loc[tested, "p_equivalence_adj"].to_numpy(dtype=float))
     transfer["verdict"] = verdict
-    transfer = sort_rows(transfer, ["suite", "method", "source", "target"], TRANSFER_COLUMNS)
+    transfer = sort_rows(transfer, ["suite", "method", "source", "target", "budget"], TRANSFER_COLUMNS)
     return transfer, sig, samples

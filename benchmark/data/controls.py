@@ -40,6 +40,10 @@ def parse_control(name: str) -> tuple[str, str] | None:
     return (target, kind) if sep and target and kind in CONTROLS else None
 
 
+def is_control(name: str) -> bool:
+    return parse_control(name) is not None
+
+
 def expected_direction(source: str) -> str:
     """``positive`` / ``negative`` for a control source, ``""`` for a real one."""
     parsed = parse_control(source)

@@ -165,6 +165,9 @@ class Task:
         The train and validation subsamples are drawn with ``seed`` (a different seed gives
         a different subsample); the test subsample uses ``split_seed`` only, so every seed
         and every method is scored on the same test examples (paired statistics need it).
+        Draws are nested: a subsample is a prefix of one seeded permutation of its split, so
+        with the same seed the 100-example draw is inside the 1,000-example one (a budget
+        axis then adds data and changes nothing else).
         """
         full = self.load_full()
         budget = budget or Budget()
@@ -174,9 +177,8 @@ class Task:
             ds = full[split]
             if limit is not None and limit < len(ds):
                 split_seed = self.split_seed if split == "test" else seed
-                rng = np.random.default_rng([split_seed, SPLITS.index(split)])
-                idx = np.sort(rng.choice(len(ds), size=limit, replace=False))
-                ds = ds.select(idx.tolist())
+                order = np.random.default_rng([split_seed, SPLITS.index(split)]).permutation(len(ds))
+                ds = ds.select(np.sort(order[:limit]).tolist())
             out[split] = ds
         return datasets.DatasetDict(out)
 

@@ -64,7 +64,8 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     task, p = rt.task, rt.protocol
     record: dict[str, Any] = {
         "status": "running", "suite": spec.suite, "target": spec.target, "source": spec.source_task,
-        "method": spec.method, "seed": spec.seed, "backbone": p.backbone, "protocol": p.to_dict(),
+        "method": spec.method, "budget": spec.budget, "seed": spec.seed, "backbone": p.backbone,
+        "protocol": p.to_dict(),
         "hyperparameters": method.hyperparameters(), "key": job.key, "error": None, "traceback": None,
         "num_labels": task.num_labels, "label_names": list(task.label_names),
         "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
@@ -76,8 +77,8 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     table: pa.Table | None = None
     try:
         init = type(method).stem_init
-        train = ws.states(spec.target, spec.seed, "target", "train", init)
-        val = ws.states(spec.target, spec.seed, "target", "validation", init)
+        train = ws.states(spec.target, spec.seed, "target", "train", init, spec.budget)
+        val = ws.states(spec.target, spec.seed, "target", "validation", init, spec.budget)
         source = ws.source_model(job.needs.source, job.needs.seed) if job.needs else None
         if type(method).needs_source and source is None:
             raise ConfigError(f"method {spec.method!r} needs a source task")
@@ -93,7 +94,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         if not isinstance(model, Classifier):
             raise BenchmarkError(f"{spec.method}.fit returned {type(model).__name__}; return a Classifier")
         # Only now is the test split touched; its labels stay here, away from the method.
-        test = ws.states(spec.target, spec.seed, "target", "test", init)
+        test = ws.states(spec.target, spec.seed, "target", "test", init, spec.budget)
         t2 = time.perf_counter()
         logits = predict_logits(model, test.states, p.train, ws.device)
         predict_seconds = time.perf_counter() - t2

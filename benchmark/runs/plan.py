@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from benchmark.data.controls import is_control
 from benchmark.errors import unknown_name
 from benchmark.models.method import METHODS
 from benchmark.runs.store import NO_SOURCE, RunId
@@ -34,10 +35,12 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     pairs = suite.pairs()
     runs: list[RunId] = []
     for target in targets:
-        for seed in seeds:
-            for m in methods:
-                if METHODS.get(m).needs_source:
-                    runs.extend(RunId(suite.name, target, m, s, seed) for s, t in pairs if t == target)
-                else:
-                    runs.append(RunId(suite.name, target, m, NO_SOURCE, seed))
+        for budget in suite.budgets(target):
+            sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
+            for seed in seeds:
+                for m in methods:
+                    if METHODS.get(m).needs_source:
+                        runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources)
+                    else:
+                        runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))
     return runs

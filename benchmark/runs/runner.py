@@ -44,10 +44,10 @@ class Summary:
 def run_key(ws: Workspace, run: RunId, method: Method) -> str:
     """Content key of a run: protocol, backbone, hyperparameters, data subsample, code."""
     rt = ws.resolve(run.target)
-    data = {"target": ws.fingerprint(run.target, run.seed, "target")}
+    data = {"target": ws.fingerprint(run.target, run.seed, "target", run.budget)}
     if run.source_task:
         data["source"] = ws.fingerprint(run.source_task, run.seed, "source")
-    return content_hash({"spec": [run.suite, run.target, run.method, run.source_task, run.seed],
+    return content_hash({"spec": [run.suite, run.target, run.method, run.source_task, run.budget, run.seed],
                          "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                          "hyperparameters": method.hyperparameters(), "data": data,
                          "code": method_code_version(type(method))})

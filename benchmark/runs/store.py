@@ -3,8 +3,10 @@
 Layout::
 
     <results>/runs/<suite>/plan.json
-    <results>/runs/<suite>/<target>/<method>/<source or ->/seed=<s>/run.json
-    <results>/runs/<suite>/<target>/<method>/<source or ->/seed=<s>/predictions.parquet
+    <results>/runs/<suite>/<target>/<method>/<source or ->/budget=<b>/seed=<s>/run.json
+    <results>/runs/<suite>/<target>/<method>/<source or ->/budget=<b>/seed=<s>/predictions.parquet
+
+``b`` is the target's train budget (the low-data axis).
 
 ``run.json`` is written last, so a run folder without it is an *interrupted* run and
 counts as missing. A failed run has ``run.json`` with ``"status": "failed"`` and no
@@ -58,12 +60,14 @@ Status = Literal["ok", "failed", "missing"]
 
 @dataclass(frozen=True, order=True)
 class RunId:
-    """Identity of one run: (suite, target, method, source, seed). ``source`` is ``-`` for none."""
+    """Identity of one run: (suite, target, method, source, budget, seed). ``source`` is ``-``
+    for none; ``budget`` is the number of target training examples the run's draw has."""
 
     suite: str
     target: str
     method: str
     source: str
+    budget: int
     seed: int
 
     @property
@@ -72,7 +76,7 @@ class RunId:
         return None if self.source == NO_SOURCE else self.source
 
     def label(self) -> str:
-        return f"{self.method} {self.source_task or '∅'}→{self.target} seed={self.seed}"
+        return f"{self.method} {self.source_task or '∅'}→{self.target} budget={self.budget} seed={self.seed}"
 
 
 def source_dirname(source: str | None) -> str:
@@ -86,12 +90,13 @@ def run_dir(
     target: str,
     method: str,
     source: str | None,
+    budget: int,
     seed: int,
 ) -> Path:
-    """Folder of one run: ``<results>/runs/<suite>/<target>/<method>/<source or ->/seed=<s>``."""
+    """Folder of one run: ``<results>/runs/<suite>/<target>/<method>/<source or ->/budget=<b>/seed=<s>``."""
     return (
         Path(results_dir) / RUNS_DIRNAME / suite / target / method / source_dirname(source)
-        / f"seed={int(seed)}"
+        / f"budget={int(budget)}" / f"seed={int(seed)}"
     )
 
 
@@ -124,12 +129,13 @@ class RunStore:
         self.results_dir = Path(results_dir)
 
     def run_dir(self, run: RunId) -> Path:
-        return run_dir(self.results_dir, run.suite, run.target, run.method, run.source, run.seed)
+        return run_dir(self.results_dir, run.suite, run.target, run.method, run.source, run.budget, run.seed)
 
     def write_plan(self, suite: str, runs: Sequence[RunId]) -> Path:
         """Record every run a ``run`` planned, so runs that never finish count as missing."""
         return atomic_write_json(plan_path(self.results_dir, suite), {"suite": suite, "runs": [
-            {"target": r.target, "method": r.method, "source": r.source_task, "seed": r.seed} for r in runs]})
+            {"target": r.target, "method": r.method, "source": r.source_task, "budget": r.budget, "seed": r.seed}
+            for r in runs]})
 
     def write_sequential_design(self, suite: str, first_seeds: int, max_seeds: int,
                                 weights: Sequence[float]) -> Path:
@@ -195,6 +201,10 @@ class RunRecord:
         return self.run.source
 
     @property
+    def budget(self) -> int:
+        return self.run.budget
+
+    @property
     def seed(self) -> int:
         return self.run.seed
 
@@ -246,6 +256,7 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
                 target=str(entry["target"]),
                 method=str(entry["method"]),
                 source=source_dirname(entry.get("source")),
+                budget=int(entry["budget"]),
                 seed=int(entry["seed"]),
             )
             for entry in data["runs"]
@@ -256,20 +267,22 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
     return sorted(set(planned))
 
 
-def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, Path]]:
-    """Yield (target, method, source, seed, folder) for every ``seed=<s>`` folder of a suite."""
-    for seed_dir in sorted(suite_dir.glob("*/*/*/seed=*")):
+def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, int, Path]]:
+    """Yield (target, method, source, budget, seed, folder) for every ``budget=<b>/seed=<s>``
+    folder of a suite."""
+    for seed_dir in sorted(suite_dir.glob("*/*/*/budget=*/seed=*")):
         if not seed_dir.is_dir():
             continue
         try:
             seed = int(seed_dir.name.split("=", 1)[1])
+            budget = int(seed_dir.parent.name.split("=", 1)[1])
         except ValueError:
-            log.warning("ignoring run folder with a malformed seed: %s", seed_dir)
+            log.warning("ignoring run folder with a malformed budget or seed: %s", seed_dir)
             continue
-        source_dir = seed_dir.parent
+        source_dir = seed_dir.parent.parent
         method_dir = source_dir.parent
         target_dir = method_dir.parent
-        yield target_dir.name, method_dir.name, source_dir.name, seed, seed_dir
+        yield target_dir.name, method_dir.name, source_dir.name, budget, seed, seed_dir
 
 
 def _read_record(key: RunId, folder: Path) -> RunRecord:
@@ -312,13 +325,13 @@ def scan_runs(
     for name in names:
         suite_dir = Path(results_dir) / RUNS_DIRNAME / name
         if suite_dir.is_dir():
-            for target, method, source, seed, folder in _iter_run_dirs(suite_dir):
-                key = RunId(name, target, method, source, seed)
+            for target, method, source, budget, seed, folder in _iter_run_dirs(suite_dir):
+                key = RunId(name, target, method, source, budget, seed)
                 records[key] = _read_record(key, folder)
         if include_planned:
             for planned in load_plan(results_dir, name):
                 if planned not in records:
                     folder = run_dir(results_dir, name, planned.target, planned.method,
-                                     planned.source, planned.seed)
+                                     planned.source, planned.budget, planned.seed)
                     records[planned] = RunRecord(planned, "missing", folder, error="not run")
     return [records[k] for k in sorted(records)]

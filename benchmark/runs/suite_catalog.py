@@ -75,7 +75,7 @@ def suite_rows() -> list[dict[str, object]]:
         except ConfigError as exc:
             rows.append({"name": name, "from": f"{origin}: {file}", "tasks": "error", "protocol": str(exc)[:80]})
             continue
-        budget = "; ".join(f"{fam}: {p.train_budget}/{p.validation_budget}/{p.test_budget}"
+        budget = "; ".join(f"{fam}: {'+'.join(map(str, p.train_budgets))}/{p.validation_budget}/{p.test_budget}"
                            for fam, p in suite.protocols.items())
         protocol = "; ".join(f"{fam}: {p.backbone} {p.trainable}{_inputs(p) if fam == 'text' else ''}"
                              for fam, p in suite.protocols.items())

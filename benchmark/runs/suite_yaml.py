@@ -6,6 +6,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
     tasks: [rte_local, ../data/sick.yaml, synthetic_nli]   # names or YAML task files
     pairs: same-family            # or a list: ["sick -> rte_local", ...]
     controls: [more, shuffled]    # control sources into every target (optional)
+    control_budgets: [100]        # target budgets the controls run at (default: every budget)
     seeds: [0, 1, 2, 3, 4]
     methods: all                  # or a list of method names
     protocols:                    # one per input family the tasks use (text, image)
@@ -15,7 +16,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
         tokens: 48                # token budget of a text (default: the backbone's)
         pair_encoding: siamese    # siamese (each sentence alone) | cross (one sequence)
         pair_tokens: 128          # budget per sentence of a pair (cross: of the pair)
-        budgets: {train: 1000, validation: 300, test: 1000, source_train: 1000}
+        budgets: {train: [100, 1000], validation: 300, test: 5000, source_train: 1000}
         train: {max_epochs: 3, patience: 0, batch_size: 32, lr: 2.0e-4, head_lr: 2.0e-3}
 
 Paths are relative to the suite file.
@@ -39,7 +40,7 @@ from benchmark.models.method import METHODS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
-KEYS = ("name", "description", "tasks", "pairs", "controls", "seeds", "methods", "protocols")
+KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "methods", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -65,7 +66,7 @@ def _int_list(value: Any, path: Path, key: str) -> tuple[int, ...]:
                                                           for v in value):
         raise _fail(path, f"{key!r} must be a non-empty list of integers, e.g. [0, 1, 2].")
     if len(set(value)) != len(value):
-        raise _fail(path, f"{key!r} lists a seed twice.")
+        raise _fail(path, f"{key!r} lists a value twice.")
     return tuple(value)
 
 
@@ -79,8 +80,9 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     budgets = raw.get("budgets") or {}
     _keys(budgets, BUDGET_KEYS, path, where + "budgets.")
     for key, value in budgets.items():
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        if key != "train" and value is not None and not _positive_int(value):
             raise _fail(path, f"{where}budgets.{key} must be a positive integer or null (all), got {value!r}.")
+    train_budgets = _train_budgets(budgets.get("train", 1000), path, where)
     for key in ("tokens", "pair_tokens"):
         value = raw.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 2):
@@ -97,9 +99,24 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     except (TypeError, ValueError) as exc:
         raise _fail(path, f"{where}train: {exc}.") from None
     return Protocol(raw["backbone"], str(raw.get("trainable", "top-1")),
-                    budgets.get("train", 1000), budgets.get("validation", 300), budgets.get("test", 1000),
+                    train_budgets, budgets.get("validation", 300), budgets.get("test", 1000),
                     budgets.get("source_train", 1000), config,
                     tokens=raw.get("tokens"), pair_tokens=raw.get("pair_tokens"), pair_encoding=encoding)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _train_budgets(value: Any, path: Path, where: str) -> tuple[int, ...]:
+    """``budgets.train``: one target train budget or a list of them (the low-data axis)."""
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(_positive_int(v) for v in values):
+        raise _fail(path, f"{where}budgets.train must be a positive integer or a list of them, e.g. [100, 1000] "
+                          f"(a budget above the split's size takes all of it), got {value!r}.")
+    if len(set(values)) != len(values):
+        raise _fail(path, f"{where}budgets.train lists a budget twice.")
+    return tuple(sorted(values))
 
 
 def _typed(value: Any, cls: type, key: str) -> Any:
@@ -189,9 +206,16 @@ def load_suite_file(path: str | Path) -> Suite:
         raise _fail(path, "'controls' must be a list of control kinds, e.g. [more, shuffled].")
     try:
         for task in tasks:
-            register_controls(task, controls, [protocols[get_task(task).family].train_budget])
+            register_controls(task, controls, protocols[get_task(task).family].train_budgets)
     except ConfigError as exc:
         raise _fail(path, f"controls: {exc}") from None
+    control_budgets = None
+    if spec.get("control_budgets") is not None:
+        control_budgets = _int_list(spec["control_budgets"], path, "control_budgets")
+        known = sorted({b for p in protocols.values() for b in p.train_budgets})
+        for b in control_budgets:
+            if b not in known:
+                raise _fail(path, f"control_budgets: {b} is not a train budget of any protocol; use one of {known}.")
     methods = spec.get("methods", "all")
     if methods != "all":
         if not isinstance(methods, list) or not methods:
@@ -204,5 +228,6 @@ def load_suite_file(path: str | Path) -> Suite:
         seeds=_int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds"),
         methods=None if methods == "all" else tuple(methods),
         explicit_pairs=_pairs(spec.get("pairs"), tasks, path), controls=tuple(controls),
+        control_budgets=control_budgets,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
     )

@@ -18,14 +18,15 @@ class Protocol:
 
     ``trainable`` is ``head`` (linear head only), ``top-k`` (the top k blocks and the
     head; lower blocks frozen and cached) or ``all``. Budgets cap each split of the target
-    (train/validation drawn per seed, test fixed) and the source's train/validation.
+    (train/validation drawn per seed, test fixed) and the source's train/validation;
+    ``train_budgets`` is the low-data axis: every target runs at each of them.
     ``tokens``, ``pair_tokens`` and ``pair_encoding`` say how text is fed to the backbone
     (:class:`~benchmark.models.backbones.InputSettings`; None: the backbone's defaults).
     """
 
     backbone: str
     trainable: str = "top-1"
-    train_budget: int | None = 1000
+    train_budgets: tuple[int, ...] = (1000,)
     validation_budget: int | None = 300
     test_budget: int | None = 1000
     source_train_budget: int | None = 1000
@@ -38,9 +39,13 @@ class Protocol:
         return InputSettings(self.tokens, self.pair_tokens, self.pair_encoding)
 
     def to_dict(self) -> dict[str, object]:
+        """What a run's numbers depend on: every field but the list of target budgets (a run
+        records its own budget, so adding a budget to a suite reruns nothing)."""
         import dataclasses
 
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        del out["train_budgets"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,16 @@ class Suite:
     methods: tuple[str, ...] | None = None  # None: every registered method
     explicit_pairs: tuple[tuple[str, str], ...] | None = None  # None: every same-family pair
     controls: tuple[str, ...] = ()  # control kinds run as sources into every target
+    control_budgets: tuple[int, ...] | None = None  # target budgets the controls run at; None: all
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
+
+    def budgets(self, task: str) -> tuple[int, ...]:
+        """The target train budgets ``task`` runs at (its family's protocol's)."""
+        return self.protocols[self.family_of(task)].train_budgets
+
+    def runs_control_at(self, budget: int) -> bool:
+        return self.control_budgets is None or budget in self.control_budgets
 
     def family_of(self, task: str) -> str:
         from benchmark.data.task import get_task

@@ -73,8 +73,8 @@ class Workspace:
         self.cache = FeatureCache(root / "features")
         self.model_dir = root / "source_models"
         self._resolved: dict[str, ResolvedTask] = {}
-        self._data: dict[tuple[str, int, Role], datasets.DatasetDict] = {}
-        self._fingerprints: dict[tuple[str, int, Role], str] = {}
+        self._data: dict[tuple[str, int, Role, int | None], datasets.DatasetDict] = {}
+        self._fingerprints: dict[tuple[str, int, Role, int | None], str] = {}
         self._states: dict[tuple[Any, ...], LabeledStates] = {}
         self._sources: dict[tuple[str, int], Classifier] = {}
         self._pretrained: dict[str, torch.nn.Module] = {}
@@ -94,31 +94,36 @@ class Workspace:
                                                      parse_trainable(protocol.trainable, backbone))
         return self._resolved[task_name]
 
-    def data(self, task_name: str, seed: int, role: Role) -> datasets.DatasetDict:
-        """The task's subsample for ``seed`` with the protocol's train budget for ``role``."""
-        key = (task_name, seed, role)
+    def data(self, task_name: str, seed: int, role: Role, budget: int | None = None) -> datasets.DatasetDict:
+        """The task's subsample for ``seed``: a target's with train ``budget`` examples, a
+        source's with the protocol's source budget (``budget`` must be None)."""
+        if (role == "target") != (budget is not None):
+            raise ValueError(f"a {role} draw takes {'a' if role == 'target' else 'no'} train budget")
+        key = (task_name, seed, role, budget)
         if key not in self._data:
             rt = self.resolve(task_name)
             p = rt.protocol
-            train = p.train_budget if role == "target" else p.source_train_budget
+            train = budget if role == "target" else p.source_train_budget
             self._data[key] = rt.task.load(seed=seed, budget=Budget(train, p.validation_budget, p.test_budget))
         return self._data[key]
 
-    def fingerprint(self, task_name: str, seed: int, role: Role) -> str:
+    def fingerprint(self, task_name: str, seed: int, role: Role, budget: int | None = None) -> str:
         """:func:`~benchmark.runs.keys.data_fingerprint` of :meth:`data`, computed once."""
-        key = (task_name, seed, role)
+        key = (task_name, seed, role, budget)
         if key not in self._fingerprints:
-            self._fingerprints[key] = data_fingerprint(self.data(task_name, seed, role))
+            self._fingerprints[key] = data_fingerprint(self.data(task_name, seed, role, budget))
         return self._fingerprints[key]
 
-    def states(self, task_name: str, seed: int, role: Role, split: str, init: StemInit) -> LabeledStates:
+    def states(self, task_name: str, seed: int, role: Role, split: str, init: StemInit,
+               budget: int | None = None) -> LabeledStates:
         """Stem states of a split, with labels and ids (cached on disk by content, and in memory)."""
-        # The test split is the same for every seed; a random stem differs per seed.
+        # The test split is the same for every seed, validation for every budget (nested
+        # draws); a random stem differs per seed.
         key = (task_name, seed if split != "test" else None, role, split, init,
-               seed if init == "random" else None)
+               seed if init == "random" else None, budget if split == "train" else None)
         if key not in self._states:
             rt = self.resolve(task_name)
-            ds = self.data(task_name, seed, role)[split]
+            ds = self.data(task_name, seed, role, budget)[split]
             st = rt.backbone.encode(ds.remove_columns("label"), rt.n_frozen, init, seed, self.cache,
                                     device=self.device, bf16=rt.protocol.train.bf16)
             self._states[key] = LabeledStates(st, torch.tensor(ds["label"], dtype=torch.long),
