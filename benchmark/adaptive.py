@@ -14,6 +14,7 @@ This module orchestrates runs and analysis; it adds no statistics of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,5 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
         summary = run_suite(suite.name, results_dir, filters, device, cache_dir, executor, runs=new, plan=all_runs)
         result.looks.append((k, len(pairs), summary))
     result.n_runs = len(all_runs)
-    result.n_runs_all_max = len(plan_runs(suite, RunFilters(filters.tasks, filters.methods, all_seeds,
-                                                            filters.hyperparameters, filters.retry_failed)))
+    result.n_runs_all_max = len(plan_runs(suite, dataclasses.replace(filters, seeds=all_seeds)))
     return result

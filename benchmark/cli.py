@@ -58,15 +58,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         tasks=_split(args.tasks),
         methods=_split(args.methods),
         seeds=_seeds(args.seeds),
+        budgets=_seeds(args.budgets, "--budgets"),
         hyperparameters=args.hp or [],
         retry_failed=args.retry_failed,
     )
+    from benchmark.runs.suite_catalog import get_suite
+
+    # A suite file may ask for sequential seeds itself (max_seeds); explicit --seeds run just those.
+    suite_max = get_suite(args.suite).max_seeds if filters.seeds is None else None
     if args.max_seeds is not None and not args.until_decided:
         raise ConfigError("--max-seeds only applies with --until-decided; add --until-decided.")
-    if args.until_decided:
+    if args.until_decided or suite_max is not None:
         from benchmark.adaptive import run_until_decided
 
-        adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or 6,
+        adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or suite_max or 6,
                                      device=args.device, alpha=args.alpha, correction=args.correction,
                                      margin=args.margin)
         refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
@@ -109,13 +114,13 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _seeds(value: str | None) -> list[int] | None:
+def _seeds(value: str | None, option: str = "--seeds") -> list[int] | None:
     if not value:
         return None
     try:
         return [int(s) for s in _split(value) or []]
     except ValueError:
-        raise ConfigError(f"--seeds {value!r} must be comma-separated integers, e.g. --seeds 0,1,2.") from None
+        raise ConfigError(f"{option} {value!r} must be comma-separated integers, e.g. {option} 0,1,2.") from None
 
 
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
@@ -153,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", help="comma-separated target tasks to run (default: all in the suite)")
     p.add_argument("--methods", help="comma-separated methods (default: all registered)")
     p.add_argument("--seeds", help="comma-separated seeds (default: the suite's)")
+    p.add_argument("--budgets", help="comma-separated target train budgets (default: the suite's)")
     p.add_argument("--hp", action="append", metavar="METHOD.NAME=VALUE", help="override a hyperparameter")
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
@@ -160,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until-decided", action="store_true",
                    help="after the planned seeds, add seeds only to undecided pairs (sequential, error-controlled)")
     p.add_argument("--max-seeds", type=int, default=None,
-                   help="most seeds a pair gets with --until-decided (default 6)")
+                   help="most seeds a pair gets with --until-decided (default: the suite's max_seeds, else 6)")
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
 

@@ -91,9 +91,9 @@ def test_controls_run_as_sources_and_stay_out_of_the_method_ranking(tmp_path: Pa
     tm = pd.read_csv(lb_dir / "transfer_matrix.csv", keep_default_na=False)
     ft = tm[(tm["method"] == "finetune") & (tm["target"] == "digits")].set_index("source")
     assert set(ft.index) == {"mnist", "digits~more", "digits~shuffled"}
-    assert ft.loc["mnist", "control"] == "" and ft.loc["mnist", "family"] == "controlled/finetune/crossed_t"
+    assert ft.loc["mnist", "control"] == "" and ft.loc["mnist", "family"] == "controlled/finetune/budget=60/crossed_t"
     assert ft.loc["digits~more", "control"] == "positive" and ft.loc["digits~shuffled", "control"] == "negative"
-    assert ft.loc["digits~more", "family"] == "controlled/finetune/positive-control/crossed_t"
+    assert ft.loc["digits~more", "family"] == "controlled/finetune/budget=60/positive-control/crossed_t"
     sig = pd.read_csv(lb_dir / "significance.csv", keep_default_na=False)
     assert set(sig.loc[sig["source"] == "digits~shuffled", "control"]) == {"negative"}
     per_task = pd.read_csv(lb_dir / "per_task.csv", keep_default_na=False)

@@ -28,8 +28,8 @@ def _context(workspace: Workspace, target: str, source: str | None, seed: int = 
     protocol = rt.protocol
     return FitContext(
         backbone=rt.backbone, config=protocol.train, num_labels=task.num_labels,
-        train=workspace.states(target, seed, "target", "train", "pretrained"),
-        validation=workspace.states(target, seed, "target", "validation", "pretrained"),
+        train=workspace.states(target, seed, "target", "train", "pretrained", protocol.train_budgets[0]),
+        validation=workspace.states(target, seed, "target", "validation", "pretrained", protocol.train_budgets[0]),
         make_trunk=workspace.trunk_factory(rt, "pretrained", seed),
         source=copy.deepcopy(workspace.source_model(source, seed)) if source else None,
         generator=torch.Generator().manual_seed(seed),

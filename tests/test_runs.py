@@ -144,11 +144,11 @@ def test_a_crashing_method_fails_only_its_own_runs(smoke_cache: Path, tmp_path: 
     filters = RunFilters(tasks=["digits"], methods=["test_explodes", "target_only"], seeds=[0])
     summary = run_suite("smoke", tmp_path, filters, cache_dir=smoke_cache)
     assert summary.n_failed == 1 and summary.n_ok == 1
-    bad = json.loads((tmp_path / "runs/smoke/digits/test_explodes/-/seed=0/run.json").read_text())
+    bad = json.loads((tmp_path / "runs/smoke/digits/test_explodes/-/budget=96/seed=0/run.json").read_text())
     assert bad["status"] == "failed" and "boom inside fit" in bad["error"]
     assert "RuntimeError" in bad["traceback"]
     assert not (tmp_path / "runs/smoke/digits/test_explodes/-/seed=0/predictions.parquet").exists()
-    good = json.loads((tmp_path / "runs/smoke/digits/target_only/-/seed=0/run.json").read_text())
+    good = json.loads((tmp_path / "runs/smoke/digits/target_only/-/budget=96/seed=0/run.json").read_text())
     assert good["status"] == "ok"
     assert "failed" in summary.line()
 

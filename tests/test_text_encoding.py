@@ -117,8 +117,9 @@ def test_a_pair_targets_trunk_trains(smoke_cache: Path) -> None:
     before = [p.detach().clone() for p in params]
     gen = torch.Generator().manual_seed(0)
     model = Classifier(trunk, new_head(rt.backbone.feature_dim, rt.task.num_labels, gen))
-    train = ws.states("synthetic_nli", 0, "target", "train", "pretrained")
-    val = ws.states("synthetic_nli", 0, "target", "validation", "pretrained")
+    budget = ws.resolve("synthetic_nli").protocol.train_budgets[0]
+    train = ws.states("synthetic_nli", 0, "target", "train", "pretrained", budget)
+    val = ws.states("synthetic_nli", 0, "target", "validation", "pretrained", budget)
     assert train.states.first is not None
     fit(model, train, val, rt.protocol.train, gen, max_epochs=1)
     assert any(not torch.equal(b, p) for b, p in zip(before, model.trunk.parameters(), strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from benchmark.data.controls import is_control
-from benchmark.errors import unknown_name
+from benchmark.errors import ConfigError, unknown_name
 from benchmark.models.method import METHODS
 from benchmark.runs.store import NO_SOURCE, RunId
 from benchmark.runs.suites import Suite
@@ -18,6 +18,7 @@ class RunFilters:
     tasks: list[str] | None = None
     methods: list[str] | None = None
     seeds: list[int] | None = None
+    budgets: list[int] | None = None
     hyperparameters: list[str] = field(default_factory=list)
     retry_failed: bool = False
 
@@ -27,15 +28,21 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     methods = filters.methods or list(suite.methods or METHODS.names())
     for m in methods:
         METHODS.get(m)
-    targets = filters.tasks or list(suite.tasks)
+    targets = filters.tasks or list(suite.targets())
     for t in targets:
-        if t not in suite.tasks:
-            raise unknown_name("task", t, suite.tasks, where=f"in suite {suite.name!r}")
+        if t not in suite.targets():
+            raise unknown_name("target task", t, suite.targets(), where=f"in suite {suite.name!r}")
     seeds = filters.seeds if filters.seeds is not None else list(suite.seeds)
+    known = sorted({b for t in targets for b in suite.budgets(t)})
+    for b in filters.budgets or []:
+        if b not in known:
+            raise ConfigError(f"--budgets {b}: suite {suite.name!r} has no target budget {b}; use one of {known}.")
     pairs = suite.pairs()
     runs: list[RunId] = []
     for target in targets:
         for budget in suite.budgets(target):
+            if filters.budgets is not None and budget not in filters.budgets:
+                continue
             sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
             for seed in seeds:
                 for m in methods:

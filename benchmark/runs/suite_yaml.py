@@ -5,9 +5,11 @@ and the key, tasks by registered name or by the path of a YAML task file.
     description: my NLI tasks
     tasks: [rte_local, ../data/sick.yaml, synthetic_nli]   # names or YAML task files
     pairs: same-family            # or a list: ["sick -> rte_local", ...]
-    controls: [more, shuffled]    # control sources into every target (optional)
+    controls: [more, shuffled]    # control sources into every target (optional); or per kind,
+                                  # {more: all, shuffled: [rte_local]}
     control_budgets: [100]        # target budgets the controls run at (default: every budget)
     seeds: [0, 1, 2, 3, 4]
+    max_seeds: 8                  # then seeds 5.. only for undecided pairs (optional; run --until-decided)
     methods: all                  # or a list of method names
     protocols:                    # one per input family the tasks use (text, image)
       text:
@@ -40,7 +42,8 @@ from benchmark.models.method import METHODS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
-KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "methods", "protocols")
+KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "max_seeds", "methods",
+        "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -180,6 +183,29 @@ def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str
     return tuple(pairs)
 
 
+def _controls(raw: Any, targets: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:
+    """``controls``: a list of kinds (into every target) or {kind: all | [targets]} -> target -> kinds."""
+    if raw is None:
+        return {}
+    if isinstance(raw, list) and all(isinstance(c, str) for c in raw):
+        raw = {kind: "all" for kind in raw}
+    if not isinstance(raw, dict):
+        raise _fail(path, "'controls' must be a list of control kinds, e.g. [more, shuffled], or map a kind to "
+                          "'all' or a list of targets, e.g. {more: all, shuffled: [mnist]}.")
+    out: dict[str, list[str]] = {}
+    for kind, which in raw.items():
+        if which == "all":
+            which = list(targets)
+        if not isinstance(which, list) or not all(isinstance(t, str) for t in which):
+            raise _fail(path, f"controls.{kind} must be 'all' or a list of target tasks.")
+        for target in which:
+            if target not in targets:
+                unknown = unknown_name("target task", target, targets, where="in this suite")
+                raise _fail(path, f"controls.{kind}: {unknown}")
+            out.setdefault(target, []).append(str(kind))
+    return {t: tuple(kinds) for t, kinds in out.items()}
+
+
 def load_suite_file(path: str | Path) -> Suite:
     """Validate the suite file at ``path`` and build its :class:`Suite`."""
     path = Path(path).expanduser().resolve()
@@ -201,12 +227,12 @@ def load_suite_file(path: str | Path) -> Suite:
         family = get_task(task).family
         if family not in protocols:
             raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
-    controls = spec.get("controls") or []
-    if not isinstance(controls, list) or not all(isinstance(c, str) for c in controls):
-        raise _fail(path, "'controls' must be a list of control kinds, e.g. [more, shuffled].")
+    explicit_pairs = _pairs(spec.get("pairs"), tasks, path)
+    targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs).targets()
+    controls = _controls(spec.get("controls"), targets, path)
     try:
-        for task in tasks:
-            register_controls(task, controls, protocols[get_task(task).family].train_budgets)
+        for task, kinds in controls.items():
+            register_controls(task, kinds, protocols[get_task(task).family].train_budgets)
     except ConfigError as exc:
         raise _fail(path, f"controls: {exc}") from None
     control_budgets = None
@@ -223,11 +249,15 @@ def load_suite_file(path: str | Path) -> Suite:
         for m in methods:
             if m not in METHODS:
                 raise _fail(path, str(unknown_name("method", str(m), METHODS.names())))
+    seeds = _int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds")
+    max_seeds = spec.get("max_seeds")
+    if max_seeds is not None and (not _positive_int(max_seeds) or max_seeds <= len(seeds)):
+        raise _fail(path, f"max_seeds must be an integer above the {len(seeds)} planned seeds, got {max_seeds!r}.")
     return Suite(
         name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
-        seeds=_int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds"),
+        seeds=seeds, max_seeds=max_seeds,
         methods=None if methods == "all" else tuple(methods),
-        explicit_pairs=_pairs(spec.get("pairs"), tasks, path), controls=tuple(controls),
+        explicit_pairs=explicit_pairs, controls=controls,
         control_budgets=control_budgets,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
     )

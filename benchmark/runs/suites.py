@@ -50,7 +50,8 @@ class Protocol:
 
 @dataclass(frozen=True)
 class Suite:
-    """Tasks, every same-family source→target pair among them, protocols and seeds."""
+    """Tasks, their source→target pairs (explicit, or every same-family pair), controls,
+    protocols (with the target budgets) and seeds."""
 
     name: str
     description: str
@@ -59,8 +60,9 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] | None = None  # None: every registered method
     explicit_pairs: tuple[tuple[str, str], ...] | None = None  # None: every same-family pair
-    controls: tuple[str, ...] = ()  # control kinds run as sources into every target
+    controls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target -> control kinds run into it
     control_budgets: tuple[int, ...] | None = None  # target budgets the controls run at; None: all
+    max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
 
@@ -76,6 +78,14 @@ class Suite:
 
         return get_task(task).family
 
+    def targets(self) -> tuple[str, ...]:
+        """The tasks evaluated: every task but those explicit pairs use only as a source."""
+        if self.explicit_pairs is None:
+            return self.tasks
+        targets = {t for _, t in self.explicit_pairs}
+        sources_only = {s for s, _ in self.explicit_pairs} - targets
+        return tuple(t for t in self.tasks if t not in sources_only)
+
     def pairs(self) -> list[tuple[str, str]]:
         """The suite's (source, target) pairs: its explicit list, or every ordered pair of
         distinct tasks in the same input family; then each target's controls."""
@@ -86,4 +96,4 @@ class Suite:
         else:
             fam = {t: self.family_of(t) for t in self.tasks}
             pairs = [(s, t) for t in self.tasks for s in self.tasks if s != t and fam[s] == fam[t]]
-        return pairs + [(control_name(t, k), t) for t in self.tasks for k in self.controls]
+        return pairs + [(control_name(t, k), t) for t in self.targets() for k in self.controls.get(t, ())]
