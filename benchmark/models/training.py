@@ -43,6 +43,10 @@ class TrainConfig:
     weight_decay: float = 0.01
     eval_batch_size: int = 256
     bf16: bool = True
+    #: An epoch passes over the training set as often as it takes to see at least this many
+    #: examples (0: once), so a 100-example target gets as many optimiser steps as a
+    #: 1,000-example one and low-data baselines are not simply under-trained.
+    min_epoch_examples: int = 0
 
 
 @dataclass
@@ -190,10 +194,12 @@ def fit(
     best_acc, best_state, stale = -1.0, copy.deepcopy(model.state_dict()), 0
     epochs = max_epochs if max_epochs is not None else config.max_epochs
     bar = tqdm(range(epochs), desc=desc, leave=False, unit="epoch")
+    passes = max(1, -(-config.min_epoch_examples // max(1, len(train))))
     for epoch in bar:
         model.train()
         total = 0.0
-        for idx in bucketed_order(train.states, config.batch_size, generator):
+        order = [idx for _ in range(passes) for idx in bucketed_order(train.states, config.batch_size, generator)]
+        for idx in order:
             batch = _to(train.states.batch(idx), device)
             with autocast(device, config.bf16):
                 feats = model.features(batch)
@@ -208,7 +214,7 @@ def fit(
             optimizer.step()
             total += float(loss.detach()) * len(idx)
             result.examples_processed += len(idx)
-        result.losses.append(total / len(train))
+        result.losses.append(total / (passes * len(train)))
         acc = accuracy_of(model, validation, config, device)
         result.examples_processed += len(validation)
         result.val_accuracy.append(acc)
