@@ -1,9 +1,9 @@
-"""Which controls give their expected verdict on the default suite's tasks, at which budget?
+"""Which controls give their expected verdict on the default suite's targets, at which budget?
 
 Usage: python benchmarks/bench_controls.py [--budget 100] [--seeds 0 1 2 3 4]
        [--methods target_only finetune distill hybrid] [--keep DIR]
 
-Runs the default suite's tasks and protocols (``benchmark/runs/suite_files/default.yaml``)
+Runs the default suite's targets and protocols (``benchmark/runs/suite_files/default.yaml``)
 with ``controls: [more, shuffled]``, no real pairs, the target train budget set to
 ``--budget``, through the product (``run_suite`` into a temporary results folder with its
 own cache, then the leaderboard builder), and prints per target and method: the reference
@@ -33,11 +33,15 @@ from benchmark.runs.suite_catalog import get_suite  # noqa: E402
 
 
 def suite_file(folder: Path, budget: int, seeds: list[int], methods: list[str]) -> Path:
-    default = yaml.safe_load(Path(get_suite("default").file).read_text(encoding="utf-8"))
+    suite = get_suite("default")
+    default = yaml.safe_load(Path(suite.file).read_text(encoding="utf-8"))
     for protocol in default["protocols"].values():
         protocol["budgets"]["train"] = budget
-    default.update(name=f"controls_{budget}", description=f"default tasks, controls only, budget {budget}",
-                   pairs=[], controls=["more", "shuffled"], seeds=seeds, methods=methods)
+    for key in ("control_budgets", "max_seeds"):  # planned seeds only, controls at this budget
+        default.pop(key, None)
+    default.update(name=f"controls_{budget}", description=f"default targets, controls only, budget {budget}",
+                   tasks=list(suite.targets()), pairs=[], controls=["more", "shuffled"], seeds=seeds,
+                   methods=methods)
     path = folder / "suite.yaml"
     path.write_text(yaml.safe_dump(default), encoding="utf-8")
     return path

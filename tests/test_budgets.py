@@ -81,7 +81,7 @@ def test_budgets_run_apart_and_adding_one_reruns_nothing(tmp_path: Path, smoke_c
     assert "Leaderboard at 30 target training examples" in report
 
     # A third budget adds its runs; every stored run keeps its key (nested draws, and the
-    # control still avoids the largest draw).
+    # control avoids the draws of the budgets it runs at only).
     path.write_text(path.read_text().replace("train: [30, 90]", "train: [30, 60, 90]"))
     again = run_suite(str(path), results, cache_dir=smoke_cache)
     assert (again.n_planned, again.n_skipped, again.n_ok) == (14, 10, 4), again.line()

@@ -15,7 +15,7 @@ import torch
 import benchmark.baselines.finetune as finetune_module
 from benchmark.data.task import get_task
 from benchmark.models.method import METHODS, FitContext, Method, make_method, register_method
-from benchmark.models.training import Classifier, normalized_feature_distance, pooled_features
+from benchmark.models.training import Classifier, fit, new_head, normalized_feature_distance, pooled_features
 from benchmark.runs.plan import RunFilters
 from benchmark.runs.runner import run_suite
 from benchmark.runs.suite_catalog import get_suite
@@ -122,3 +122,14 @@ def _budget() -> Any:
 
     p = get_suite("smoke").protocols["image"]
     return Budget(p.train_budgets[0], p.validation_budget, p.test_budget)
+
+
+@pytest.mark.parametrize("min_examples,passes", [(0, 1), (96, 1), (97, 2), (300, 4)])
+def test_an_epoch_passes_over_a_small_train_set_until_it_has_seen_min_epoch_examples(
+        workspace: Workspace, min_examples: int, passes: int) -> None:
+    ctx = _context(workspace, "digits", None)
+    n_train, n_val = len(ctx.train), len(ctx.validation)  # 96 and 48 in the smoke suite
+    config = dataclasses.replace(ctx.config, max_epochs=1, min_epoch_examples=min_examples)
+    model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+    result = fit(model, ctx.train, ctx.validation, config, ctx.generator)
+    assert n_train == 96 and result.examples_processed == passes * n_train + n_val

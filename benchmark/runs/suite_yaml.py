@@ -230,11 +230,6 @@ def load_suite_file(path: str | Path) -> Suite:
     explicit_pairs = _pairs(spec.get("pairs"), tasks, path)
     targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs).targets()
     controls = _controls(spec.get("controls"), targets, path)
-    try:
-        for task, kinds in controls.items():
-            register_controls(task, kinds, protocols[get_task(task).family].train_budgets)
-    except ConfigError as exc:
-        raise _fail(path, f"controls: {exc}") from None
     control_budgets = None
     if spec.get("control_budgets") is not None:
         control_budgets = _int_list(spec["control_budgets"], path, "control_budgets")
@@ -242,6 +237,14 @@ def load_suite_file(path: str | Path) -> Suite:
         for b in control_budgets:
             if b not in known:
                 raise _fail(path, f"control_budgets: {b} is not a train budget of any protocol; use one of {known}.")
+    try:
+        for task, kinds in controls.items():
+            # A control's slice avoids the target's draws at the budgets it runs at.
+            budgets = [b for b in protocols[get_task(task).family].train_budgets
+                       if control_budgets is None or b in control_budgets]
+            register_controls(task, kinds, budgets)
+    except ConfigError as exc:
+        raise _fail(path, f"controls: {exc}") from None
     methods = spec.get("methods", "all")
     if methods != "all":
         if not isinstance(methods, list) or not methods:
