@@ -214,7 +214,7 @@ def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: s
     methods = sorted(m for m in transfer["method"].unique() if m != REFERENCE_METHOD)
     budgets = sorted(int(b) for b in transfer["budget"].unique())
     fig, axes = plt.subplots(1, max(1, len(methods)), figsize=(3.1 * max(1, len(methods)) + 0.6, 3.4),
-                             sharey=True, squeeze=False)
+                             squeeze=False)  # own y scales: scratch's losses would flatten the rest
     colours = {"positive": _POSITIVE_COLOUR, "negative": _NEGATIVE_COLOUR, "equivalent": _EQUIVALENT_COLOUR}
     for ax, method in zip(axes[0], methods, strict=False):
         rows = transfer[(transfer["method"] == method) & (transfer["verdict"] != "missing")]
@@ -241,7 +241,7 @@ def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: s
         ax.set_title(method, fontsize=9)
         ax.set_xlabel("target training examples")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"gain vs {REFERENCE_METHOD} (points)")
+    axes[0][0].set_ylabel(f"gain vs {REFERENCE_METHOD} (points; own scale per panel)")
     fig.suptitle(f"{suite}: gain against budget (thick: mean with 95% CI; filled: decided)", fontsize=9)
     return _savefig(fig, path)
 

@@ -110,6 +110,13 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
              f"{fmt_points(tested['mde'].median(), False)} points. Controls: a positive control (more of "
              "the target's own data) must come out positive, a negative control (the same data with "
              "shuffled labels) negative; fine-tuning is the method every control is judged by.")
+    undecided = tested[tested["verdict"] == "inconclusive"]
+    if len(undecided):
+        hopeless = int(undecided["seeds_to_decide"].isna().sum())
+        doc.para(f"Of the {len(undecided)} inconclusive fusion pairs, {hopeless} would stay undecided at 20 seeds "
+                 f"(empty `seeds_to_decide`): their gains (median |gain| "
+                 f"{fmt_points(undecided['gain'].abs().median(), False)} points) are below what the suite can "
+                 "detect and too close to the equivalence margin to be shown equivalent.")
     reference = per_task[per_task["method"] == REFERENCE_METHOD].set_index(["target", "budget"])["accuracy_mean"]
     rows = []
     cells = sorted({(str(t), int(b)) for t, b in zip(tm["target"], tm["budget"], strict=True)})

@@ -16,13 +16,13 @@ so a control never touches the target's test split.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import datasets
 import numpy as np
 
-from benchmark.data.task import TASKS, Budget, Task, _instances, column, get_task
+from benchmark.data.task import Budget, Task, column, get_task, register_task_instance
 from benchmark.errors import ConfigError, DataError, did_you_mean
 
 SEPARATOR = "~"
@@ -102,8 +102,8 @@ def _permute_labels(ds: datasets.Dataset, rng: np.random.Generator) -> datasets.
 
 
 def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int | None]) -> list[str]:
-    """Register the controls ``kinds`` of ``target`` (for a suite whose target train budgets
-    are ``target_budgets``) and return their task names."""
+    """Register the controls ``kinds`` of ``target``, whose slices avoid the target's draws at
+    ``target_budgets`` (the budgets they run at), and return their task names."""
     check_control_kinds(kinds)
     base = get_task(target)
     names = []
@@ -114,15 +114,7 @@ def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequenc
                            target=target, control=kind, target_budgets=tuple(target_budgets))
         task.name = name
         task.description = f"{CONTROLS[kind]} control of {target}: {kind}"
-        cached = _instances.get(name)
-        if cached is None or not isinstance(cached, ControlTask) or cached.target_budgets != task.target_budgets:
-            _instances[name] = task
-            TASKS.register(name)(_factory(name))
+        register_task_instance(task)
         names.append(name)
     return names
 
-
-def _factory(name: str) -> Callable[[], Task]:
-    def control_task() -> Task:
-        return _instances[name]
-    return control_task

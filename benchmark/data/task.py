@@ -313,6 +313,18 @@ def get_task(name: str) -> Task:
     return _instances[name]
 
 
+def register_task_instance(task: Task) -> None:
+    """Register a ready-made task under its name, replacing an earlier one of that name: for
+    tasks derived from a suite (controls), whose definition depends on the suite file."""
+    TASKS.unregister(task.name)
+    _instances[task.name] = task
+
+    def derived_task() -> Task:
+        return _instances[task.name]
+
+    TASKS.register(task.name)(derived_task)
+
+
 def task_names() -> list[str]:
     return TASKS.names()
 
