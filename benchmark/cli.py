@@ -7,8 +7,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from benchmark.errors import BenchmarkError, ConfigError, unknown_name
+
+if TYPE_CHECKING:
+    from benchmark.runs.executor import Executor
 
 log = logging.getLogger("benchmark")
 
@@ -66,18 +70,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # A suite file may ask for sequential seeds itself (max_seeds); explicit --seeds run just those.
     suite_max = get_suite(args.suite).max_seeds if filters.seeds is None else None
+    executor = _executor(args)
     if args.max_seeds is not None and not args.until_decided:
         raise ConfigError("--max-seeds only applies with --until-decided; add --until-decided.")
     if args.until_decided or suite_max is not None:
         from benchmark.adaptive import run_until_decided
 
         adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or suite_max or 6,
-                                     device=args.device, alpha=args.alpha, correction=args.correction,
-                                     margin=args.margin)
+                                     device=args.device, executor=executor, alpha=args.alpha,
+                                     correction=args.correction, margin=args.margin)
         refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
         print(adaptive.line())
         return 0 if adaptive.n_failed == 0 else 1
-    summary = run_suite(suite_name=args.suite, results_dir=args.results, filters=filters, device=args.device)
+    summary = run_suite(suite_name=args.suite, results_dir=args.results, filters=filters, device=args.device,
+                        executor=executor)
     refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
@@ -106,6 +112,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path in build_report(args.results):
         print(path)
     return 0
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    """None (the local executor) or a :class:`RayExecutor` from ``--executor ray`` and its options."""
+    if args.executor == "local":
+        if args.address or args.num_workers:
+            raise ConfigError("--address and --num-workers apply to --executor ray; add it or drop them.")
+        return None
+    from benchmark.runs.ray_executor import RayExecutor, import_ray
+
+    import_ray()  # fail now, in one line, when Ray is not installed
+    if args.address and args.num_workers:
+        raise ConfigError("--num-workers sizes a local Ray runtime; with --address the cluster decides. Drop one.")
+    return RayExecutor(args.address, args.num_workers)
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -163,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where runs execute: this process (local, default) or Ray tasks (ray; pip install '.[ray]')")
+    p.add_argument("--address", help="with --executor ray: the Ray cluster to join (default: start a local runtime)")
+    p.add_argument("--num-workers", type=int, help="with --executor ray: CPUs of the local Ray runtime (default: all)")
     p.add_argument("--until-decided", action="store_true",
                    help="after the planned seeds, add seeds only to undecided pairs (sequential, error-controlled)")
     p.add_argument("--max-seeds", type=int, default=None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -146,18 +148,29 @@ class Workspace:
                                 "task": source, "data": self.fingerprint(source, seed, "source"),
                                 "seed": seed, "code": source_code_version()})
             path = self.model_dir / f"{source}-seed{seed}-{key}.pt"
-            model = Classifier(self.trunk_factory(rt, "pretrained", seed)(),
-                               torch.nn.Linear(rt.backbone.feature_dim, rt.task.num_labels))
+            model = self._source_skeleton(source, seed)
             if path.exists():
                 model.load_state_dict(torch.load(path, weights_only=True))
             else:
                 self._train_source(model, rt, seed)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")  # own name: workers may race
                 torch.save(model.state_dict(), tmp)
                 tmp.replace(path)
             self._sources[(source, seed)] = freeze(model)
         return self._sources[(source, seed)]
+
+    def adopt_source_model(self, source: str, seed: int, state: Mapping[str, torch.Tensor]) -> None:
+        """Use ``state`` (the weights of :meth:`source_model` computed elsewhere, e.g. by another
+        worker) as the source model for (source, seed) in this workspace."""
+        model = self._source_skeleton(source, seed)
+        model.load_state_dict(state)
+        self._sources[(source, seed)] = freeze(model)
+
+    def _source_skeleton(self, source: str, seed: int) -> Classifier:
+        rt = self.resolve(source)
+        return Classifier(self.trunk_factory(rt, "pretrained", seed)(),
+                          torch.nn.Linear(rt.backbone.feature_dim, rt.task.num_labels))
 
     def _train_source(self, model: Classifier, rt: ResolvedTask, seed: int) -> None:
         """Source recipe: a fresh head on the pretrained trunk, the protocol's training loop."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ class States:
         return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # own name: workers may race
         torch.save({"data": self.data, "lengths": self.lengths, "first": self.first}, tmp)
         tmp.replace(path)
 

@@ -1,0 +1,159 @@
+"""``RayExecutor``: a suite's jobs as Ray Core tasks (``run --executor ray``, ``pip install '.[ray]'``).
+
+Each source model is an upstream task; a run that needs one receives its object reference
+as an argument, so Ray schedules the run after it and hands it the weights (no ``ray.get``
+inside a task, no shared disk needed). Tasks return predictions and records, and the driver
+writes them through the store, so the results folder lives on the driver only and a worker
+that dies never leaves a half-written run. A dying worker is retried (``max_retries``, Ray's
+system-failure retries); a method that raises is a failed run, recorded like any other.
+Resume is the store's content-keyed skip, as with the local executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from benchmark.errors import ConfigError
+from benchmark.faults import fault_point
+from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
+from benchmark.runs.executor import OnResult, WorkspaceSpec
+from benchmark.runs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def import_ray() -> ModuleType:
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--executor ray needs Ray, an optional extra: pip install '.[ray]' "
+                          "(or run without --executor ray)") from None
+    return ray
+
+
+@dataclass(frozen=True)
+class SourceWeights:
+    """What a source-model task returns: the weights on CPU, or the error that stopped it."""
+
+    state: Mapping[str, torch.Tensor] | None
+    error: str | None = None
+
+
+_WORKSPACES: dict[tuple[str, str, str, str], Workspace] = {}
+
+
+def worker_workspace(spec: WorkspaceSpec, threads: int) -> Workspace:
+    """This worker process's workspace for ``spec``, built once. The suite file is read again
+    here, so its YAML tasks and controls are registered in this process too."""
+    torch.set_num_threads(threads)
+    key = (spec.suite.file, spec.suite.content_hash, spec.device, str(spec.cache_dir))
+    if key not in _WORKSPACES:
+        suite = spec.suite
+        if suite.file:
+            from benchmark.runs.suite_catalog import get_suite
+
+            suite = get_suite(suite.file)
+            if suite.content_hash != spec.suite.content_hash:
+                raise ConfigError(f"suite file {suite.file} changed during the run; rerun the command")
+        _WORKSPACES[key] = WorkspaceSpec(suite, spec.device, spec.cache_dir).build()
+    return _WORKSPACES[key]
+
+
+def train_source(spec: WorkspaceSpec, job: SourceJob, threads: int) -> SourceWeights:
+    """Ray task: train (or load from this node's cache) one source model."""
+    ws = worker_workspace(spec, threads)
+    fault_point("ray.source")
+    try:
+        model = ws.source_model(job.source, job.seed)
+    except Exception as exc:  # recorded in every run that needs it, as the local executor does
+        return SourceWeights(None, f"{type(exc).__name__}: {exc}")
+    return SourceWeights({k: v.detach().cpu() for k, v in model.state_dict().items()})
+
+
+def run_job(spec: WorkspaceSpec, job: RunJob, source: SourceWeights | None, threads: int) -> RunOutcome:
+    """Ray task: one run, given its source model's weights (resolved by Ray before it starts)."""
+    ws = worker_workspace(spec, threads)
+    fault_point("ray.run")
+    if job.needs is not None and source is not None and source.state is not None:
+        ws.adopt_source_model(job.needs.source, job.needs.seed, source.state)
+    # A source that failed upstream is tried once more here, so its error lands in the record.
+    return execute_run(ws, job)
+
+
+def lost_run(job: RunJob, error: str) -> RunOutcome:
+    """The record of a run whose worker died more often than it was retried."""
+    run = job.run
+    return RunOutcome(None, {
+        "status": "failed", "suite": run.suite, "target": run.target, "source": run.source_task,
+        "method": run.method, "budget": run.budget, "seed": run.seed, "key": job.key,
+        "hyperparameters": dict(job.hyperparameters), "error": error, "traceback": None,
+        "n_test": 0, "examples_processed": 0,
+        "timings": {"wall_seconds": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0}})
+
+
+class RayExecutor:
+    """Runs a suite on a Ray cluster (``address``) or a local Ray runtime with ``num_workers`` CPUs.
+
+    ``cpus_per_run`` / ``gpus_per_run`` are each task's resource request; ``threads_per_run``
+    the torch threads of a task (default: ``cpus_per_run``; the driver's count reproduces the
+    local executor's numbers bit for bit); ``max_retries``: how often a task whose worker
+    died is retried.
+    """
+
+    def __init__(self, address: str | None = None, num_workers: int | None = None, *,
+                 cpus_per_run: float = 1.0, gpus_per_run: float = 0.0, threads_per_run: int | None = None,
+                 max_retries: int = 2):
+        if num_workers is not None and num_workers < 1:
+            raise ConfigError(f"--num-workers must be at least 1, got {num_workers}")
+        self.address, self.num_workers = address, num_workers
+        self.cpus_per_run, self.gpus_per_run, self.max_retries = cpus_per_run, gpus_per_run, max_retries
+        self.threads_per_run = threads_per_run or max(1, int(cpus_per_run))
+
+    def _init(self, ray: ModuleType) -> None:
+        if ray.is_initialized():
+            return
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if self.address is not None:
+            ray.init(address=self.address, **options)
+        else:
+            ray.init(num_cpus=self.num_workers, **options)
+
+    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+                on_result: OnResult) -> None:
+        ray = import_ray()
+        self._init(ray)
+        resources = {"num_cpus": self.cpus_per_run, "num_gpus": self.gpus_per_run, "max_retries": self.max_retries}
+        source_task = ray.remote(**resources)(train_source)
+        run_task = ray.remote(**resources)(run_job)
+        threads = self.threads_per_run
+        source_refs = {job: source_task.remote(workspace, job, threads) for job in sources}
+        pending = {run_task.remote(workspace, job, source_refs.get(job.needs) if job.needs else None, threads): job
+                   for job in runs}
+        bar = tqdm(total=len(pending), desc=f"suite {workspace.suite.name} (ray)", unit="run", disable=not pending)
+        try:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    job = pending.pop(ref)
+                    try:
+                        outcome = ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # the worker died more than max_retries times
+                        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                        log.error("run lost: %s: %s", job.run.label(), first)
+                        outcome = lost_run(job, f"{type(exc).__name__}: {first}")
+                    on_result(job, outcome)
+                    bar.set_postfix_str(job.run.label())
+                    bar.update()
+        finally:  # an interrupted driver leaves no work running on the cluster
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            bar.close()
