@@ -61,8 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     filters = RunFilters(
         tasks=_split(args.tasks),
         methods=_split(args.methods),
-        seeds=_seeds(args.seeds),
-        budgets=_seeds(args.budgets, "--budgets"),
+        seeds=_ints(args.seeds, "--seeds"),
+        budgets=_ints(args.budgets, "--budgets"),
         hyperparameters=args.hp or [],
         retry_failed=args.retry_failed,
     )
@@ -134,7 +134,7 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _seeds(value: str | None, option: str = "--seeds") -> list[int] | None:
+def _ints(value: str | None, option: str) -> list[int] | None:
     if not value:
         return None
     try:

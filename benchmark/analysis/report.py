@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.analysis import stats
 from benchmark.analysis.document import Document
 from benchmark.analysis.figures import (
     budget_figure,
@@ -96,7 +97,7 @@ def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
     doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 6, 8, 9, 10)})
 
 
-DECIDED = ("positive", "negative", "equivalent")
+DECIDED = (stats.POSITIVE, stats.NEGATIVE, stats.EQUIVALENT)
 
 
 def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, per_task: pd.DataFrame) -> None:

@@ -60,11 +60,11 @@ def check_control_kinds(kinds: Sequence[str]) -> None:
 @dataclass
 class ControlTask(Task):
     """A control source of task ``target`` (see the module docstring). ``target_budgets``:
-    the target's train budgets in the suite, whose draws the control's slice avoids."""
+    the target's train budgets the control runs at, whose draws its slice avoids."""
 
     target: str = ""
     control: str = "more"
-    target_budgets: tuple[int | None, ...] = ()
+    target_budgets: tuple[int, ...] = ()
 
     def load_full(self) -> datasets.DatasetDict:
         return get_task(self.target).load_full()
@@ -73,16 +73,15 @@ class ControlTask(Task):
         base = get_task(self.target)
         budget = budget or Budget()
         train = base.load_full()["train"]
-        taken: set[str] = set()
-        for b in self.target_budgets:
-            taken.update(column(base.load(seed, Budget(b, 0, 0))["train"], "id").astype(str).tolist())
-        pool = np.flatnonzero(~np.isin(column(train, "id").astype(str), sorted(taken)))
+        # Draws are nested, so the largest one holds every smaller draw of this seed.
+        largest = max(self.target_budgets, default=0)
+        taken = column(base.load(seed, Budget(largest, 0, 0))["train"], "id").astype(str)
+        pool = np.flatnonzero(~np.isin(column(train, "id").astype(str), taken))
         n = len(pool) if budget.train is None else min(budget.train, len(pool))
         if n < 2 * self.num_labels:
-            used = "all" if None in self.target_budgets else max(b or 0 for b in self.target_budgets)
             raise DataError(
                 f"control {self.name!r}: only {len(pool)} training examples of {self.target!r} are left "
-                f"beside its train budget ({used}); lower the budget or drop the control.")
+                f"beside its train budget ({largest}); lower the budget or drop the control.")
         # One slice per (target, seed) whatever the kind: ``shuffled`` is ``more`` with noise labels.
         rng = np.random.default_rng([seed, 0xC0])
         held = base.load(seed, Budget(0, budget.validation, 0))  # the target's validation draw, no test
@@ -101,7 +100,7 @@ def _permute_labels(ds: datasets.Dataset, rng: np.random.Generator) -> datasets.
     return flat.remove_columns("label").add_column("label", labels.tolist(), feature=feature)
 
 
-def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int | None]) -> list[str]:
+def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int]) -> list[str]:
     """Register the controls ``kinds`` of ``target``, whose slices avoid the target's draws at
     ``target_budgets`` (the budgets they run at), and return their task names."""
     check_control_kinds(kinds)

@@ -28,10 +28,11 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     methods = filters.methods or list(suite.methods or METHODS.names())
     for m in methods:
         METHODS.get(m)
-    targets = filters.tasks or list(suite.targets())
+    known_targets = suite.targets()
+    targets = filters.tasks or list(known_targets)
     for t in targets:
-        if t not in suite.targets():
-            raise unknown_name("target task", t, suite.targets(), where=f"in suite {suite.name!r}")
+        if t not in known_targets:
+            raise unknown_name("target task", t, known_targets, where=f"in suite {suite.name!r}")
     seeds = filters.seeds if filters.seeds is not None else list(suite.seeds)
     known = sorted({b for t in targets for b in suite.budgets(t)})
     for b in filters.budgets or []:

@@ -237,14 +237,6 @@ def load_suite_file(path: str | Path) -> Suite:
         for b in control_budgets:
             if b not in known:
                 raise _fail(path, f"control_budgets: {b} is not a train budget of any protocol; use one of {known}.")
-    try:
-        for task, kinds in controls.items():
-            # A control's slice avoids the target's draws at the budgets it runs at.
-            budgets = [b for b in protocols[get_task(task).family].train_budgets
-                       if control_budgets is None or b in control_budgets]
-            register_controls(task, kinds, budgets)
-    except ConfigError as exc:
-        raise _fail(path, f"controls: {exc}") from None
     methods = spec.get("methods", "all")
     if methods != "all":
         if not isinstance(methods, list) or not methods:
@@ -256,7 +248,7 @@ def load_suite_file(path: str | Path) -> Suite:
     max_seeds = spec.get("max_seeds")
     if max_seeds is not None and (not _positive_int(max_seeds) or max_seeds <= len(seeds)):
         raise _fail(path, f"max_seeds must be an integer above the {len(seeds)} planned seeds, got {max_seeds!r}.")
-    return Suite(
+    suite = Suite(
         name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
         seeds=seeds, max_seeds=max_seeds,
         methods=None if methods == "all" else tuple(methods),
@@ -264,3 +256,10 @@ def load_suite_file(path: str | Path) -> Suite:
         control_budgets=control_budgets,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
     )
+    try:
+        for task, kinds in controls.items():
+            # A control's slice avoids the target's draws at the budgets it runs at.
+            register_controls(task, kinds, [b for b in suite.budgets(task) if suite.runs_control_at(b)])
+    except ConfigError as exc:
+        raise _fail(path, f"controls: {exc}") from None
+    return suite
