@@ -2,7 +2,12 @@
 
 After the planned S0 seeds, look k = S0 + 1, ..., K adds one seed (the next integer) to every
 pair that was still ``inconclusive`` on its first k - 1 seeds: the method's run on that
-seed, the ``target_only`` run it is paired with and the source model it needs. The
+seed, the ``target_only`` run it is paired with and the source model it needs. With
+``futility`` (``--futility``, off by default), a pair that no seed count up to K is projected
+to decide (its ``seeds_to_decide`` is empty) gets no more seeds: it saves runs and keeps the
+error rate (``benchmarks/bench_calibration.py``), but the projection from the observed gain
+is pessimistic: replayed on the default suite's runs it would have stopped every fusion
+pair that its eighth seed decided (README "Speed"). The
 leaderboard's p-values then follow the sequential design written to
 ``runs/<suite>/sequential.json`` (weighted Bonferroni over the looks, so optional stopping
 keeps the error rate; see :mod:`benchmark.analysis.stats.sequential`).
@@ -41,6 +46,7 @@ class AdaptiveSummary:
     looks: list[tuple[int, int, Summary]] = field(default_factory=list)  # (seeds, pairs extended, summary)
     n_runs: int = 0
     n_runs_all_max: int = 0
+    n_hopeless: int = 0  # undecided pairs stopped for futility, summed over looks
 
     @property
     def n_failed(self) -> int:
@@ -50,6 +56,9 @@ class AdaptiveSummary:
         parts = [f"planned seeds: {self.first.line()}"]
         parts += [f"seed {k}: {n} undecided pairs, {s.n_ok} ran, {s.n_skipped} already done, {s.n_failed} failed"
                   for k, n, s in self.looks]
+        if self.n_hopeless:
+            parts.append(f"{self.n_hopeless} pair-looks stopped for futility (no seed count up to the "
+                         f"maximum is projected to decide them)")
         saved = self.n_runs_all_max - self.n_runs
         parts.append(f"{self.n_runs} runs in all; {saved} fewer than {self.n_runs_all_max} "
                      f"({saved / max(1, self.n_runs_all_max):.0%} saved) for every pair at the maximum seeds")
@@ -59,8 +68,9 @@ class AdaptiveSummary:
 def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilters, *, max_seeds: int,
                       device: str = "cpu", cache_dir: Path | None = None, executor: Executor | None = None,
                       alpha: float = 0.05, correction: str = DEFAULT_CORRECTION,
-                      margin: float = DEFAULT_MARGIN) -> AdaptiveSummary:
-    """Run the planned seeds, then add seeds to undecided pairs until decided or ``max_seeds``."""
+                      margin: float = DEFAULT_MARGIN, futility: bool = False) -> AdaptiveSummary:
+    """Run the planned seeds, then add seeds to undecided pairs until decided or ``max_seeds``
+    (or, with ``futility``, until no seed count up to ``max_seeds`` is projected to decide them)."""
     suite = get_suite(suite_name)
     seeds = sorted(filters.seeds if filters.seeds is not None else suite.seeds)
     first = len(seeds)
@@ -82,6 +92,10 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
                                       n_resamples=1, designs={suite.name: design})
         matrix = tables.transfer_matrix
         undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
+        if futility:
+            hopeless = undecided["seeds_to_decide"].isna()
+            result.n_hopeless += int(hopeless.sum())
+            undecided = undecided[~hopeless]
         pairs = sorted((m, s, t, int(b)) for m, s, t, b in zip(undecided["method"], undecided["source"],
                                                                undecided["target"], undecided["budget"], strict=True)
                        if (m, s, t, int(b)) in in_filter)

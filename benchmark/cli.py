@@ -78,7 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or suite_max or 6,
                                      device=args.device, executor=executor, alpha=args.alpha,
-                                     correction=args.correction, margin=args.margin)
+                                     correction=args.correction, margin=args.margin,
+                                     futility=args.futility)
         refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
         print(adaptive.line())
         return 0 if adaptive.n_failed == 0 else 1
@@ -191,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the planned seeds, add seeds only to undecided pairs (sequential, error-controlled)")
     p.add_argument("--max-seeds", type=int, default=None,
                    help="most seeds a pair gets with --until-decided (default: the suite's max_seeds, else 6)")
+    p.add_argument("--futility", action="store_true",
+                   help="with --until-decided: add no seeds to pairs that no seed count up to the maximum "
+                        "is projected to decide (saves runs, costs power; README 'Speed')")
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
 

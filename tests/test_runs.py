@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -241,12 +242,16 @@ class InterruptingExecutor(LocalExecutor):
         super().execute(workspace, sources, runs, counting)
 
 
-def _undecided_at(results: Path, seeds: set[int]) -> set[tuple[str, str, str]]:
+def _undecided_at(results: Path, seeds: set[int]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """Pairs inconclusive on ``seeds``: those some seed count up to 6 is projected to decide,
+    and the hopeless ones (futility)."""
     records = [r for r in scan_runs(results, "smoke", include_planned=False) if r.seed in seeds]
     design = sequential_weights(2, 6)
     tm = compute_leaderboards(records, n_resamples=1, designs={"smoke": design}).transfer_matrix
     rows = tm[(tm["verdict"] == "inconclusive") & (tm["n_seeds"] == len(seeds))]
-    return set(zip(rows["method"], rows["source"], rows["target"], strict=True))
+    hopeless = rows["seeds_to_decide"].isna()
+    pairs = [set(zip(r["method"], r["source"], r["target"], strict=True)) for r in (rows[~hopeless], rows[hopeless])]
+    return pairs[0], pairs[1]
 
 
 def test_until_decided_adds_seeds_only_to_undecided_pairs_and_resumes(
@@ -257,25 +262,52 @@ def test_until_decided_adds_seeds_only_to_undecided_pairs_and_resumes(
     for results in (clean, killed):  # the planned seeds (0, 1) are already done
         for target in ("digits", "mnist"):
             shutil.copytree(smoke_results / "runs/smoke" / target, results / "runs/smoke" / target)
-    summary = run_until_decided("smoke", clean, filters, max_seeds=6, cache_dir=smoke_cache)
+    summary = run_until_decided("smoke", clean, filters, max_seeds=6, cache_dir=smoke_cache, futility=True)
     assert summary.first.n_skipped == summary.first.n_planned and summary.first.n_ok == 0
     on_disk = {(r.method, r.source, r.target, r.seed) for r in scan_runs(clean, "smoke", include_planned=False)}
-    total_extended = 0
+    total_extended = total_hopeless = 0
     for seed in (2, 3, 4, 5):
-        undecided = _undecided_at(clean, set(range(seed)))
+        undecided, hopeless = _undecided_at(clean, set(range(seed)))
         extended = {(m, s, t) for m, s, t, k in on_disk if k == seed and m != "target_only"}
-        assert extended == undecided  # exactly the pairs still inconclusive on the earlier seeds
+        # Exactly the pairs still inconclusive on the earlier seeds, less the hopeless ones.
+        assert extended == undecided
         refs = {t for m, s, t, k in on_disk if k == seed and m == "target_only"}
         assert refs == {t for _, _, t in undecided}
         total_extended += len(extended)
+        total_hopeless += len(hopeless)
     assert 0 < total_extended < 4 * 12  # some pairs needed more seeds, and some did not
+    assert summary.n_hopeless == total_hopeless
     assert summary.n_runs == len(on_disk) < summary.n_runs_all_max == 6 * 12
 
     with pytest.raises(KeyboardInterrupt):
-        run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache,
+        run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache, futility=True,
                           executor=InterruptingExecutor(after=3))
-    run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache)
+    run_until_decided("smoke", killed, filters, max_seeds=6, cache_dir=smoke_cache, futility=True)
     clean_runs = sorted(p.relative_to(clean) for p in clean.rglob("predictions.parquet"))
     assert clean_runs == sorted(p.relative_to(killed) for p in killed.rglob("predictions.parquet"))
     for rel in clean_runs:
         assert pd.read_parquet(clean / rel).equals(pd.read_parquet(killed / rel)), rel
+
+
+def test_target_only_on_the_source_draw_is_the_source_model_trained_once(
+    smoke_results: Path, smoke_cache: Path
+) -> None:
+    # In smoke, a target's draw is its source draw (both 96 examples): its target_only run
+    # serves the source model, and records what that fit cost.
+    run = next(r for r in plan_runs(get_suite("smoke"), RunFilters(tasks=["digits"], seeds=[1]))
+               if r.method == "target_only")
+    record = json.loads((RunStore(smoke_results).run_dir(run) / "run.json").read_text())
+    reused = record["reused_fit"]
+    assert reused["source_model"].startswith("digits-seed1-") and reused["fit_seconds"] > 0
+    assert reused["examples_processed"] > 0 and reused["training"][0]["val_accuracy"]
+    assert record["examples_processed"] == record["n_test"]  # this run only predicted
+    # A fresh fit of the same run gives the same predictions, bit for bit.
+    ws = WorkspaceSpec(get_suite("smoke"), "cpu", smoke_cache).build()
+    fresh = execute_run(ws, RunJob(run, record["key"], {}, None))
+    assert fresh.ok and "reused_fit" not in fresh.record
+    assert fresh.predictions is not None
+    stored = pd.read_parquet(RunStore(smoke_results).run_dir(run) / "predictions.parquet")
+    assert fresh.predictions.to_pandas().equals(stored)
+    # Off the source draw (another budget, or overridden hyperparameters) nothing is reused.
+    other = dataclasses.replace(run, budget=48)
+    assert not ws.is_source_fit(other, METHODS.get("target_only")())

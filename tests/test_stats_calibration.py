@@ -477,15 +477,17 @@ def test_type_one_error_under_strong_heterogeneity(n_seeds: int) -> None:
         assert float(np.mean(p < threshold)) <= rate_bound(threshold, p.size), threshold
 
 
+@pytest.mark.parametrize("futility", [False, True])
 @pytest.mark.parametrize("regime", REGIMES)
-def test_sequential_type_one_error(regime: str) -> None:
+def test_sequential_type_one_error(regime: str, futility: bool) -> None:
     # run --until-decided: S0 = 3, K = 6, a pair stops as soon as its BH-adjusted p or TOST p
-    # is below alpha. Per-pair type-I of the sequential p-value and the family-wise error
-    # rate after Holm must stay below alpha (measured 0.57-0.72 x alpha and 0.025-0.032).
+    # is below alpha (and, with futility, once no seed count up to K is projected to decide
+    # it). Per-pair type-I of the sequential p-value and the family-wise error rate after
+    # Holm must stay below alpha (measured 0.57-0.72 x alpha and 0.025-0.032).
     rng = np.random.default_rng(5000 + REGIMES.index(regime))
     null = sim.simulate_families(rng, n_families=600, regime=regime, n_seeds=6)
     design = stats.sequential_weights(3, 6)
-    res, seeds = sim.run_until_decided(null, design, alpha=ALPHA, correction="bh")
+    res, seeds = sim.run_until_decided(null, design, alpha=ALPHA, correction="bh", futility=futility)
     p = res.p_value
     assert seeds.min() >= 3 and seeds.max() <= 6
     for threshold in THRESHOLDS:
@@ -509,6 +511,25 @@ def test_sequential_adds_seeds_only_to_undecided_pairs() -> None:
     assert np.all((p_adj < ALPHA) | (t_adj < ALPHA) | ~decided_early)
     power = float(np.mean((p_adj < ALPHA) & (res.estimate > 0)))
     assert power > 0.8
+
+
+def test_futility_stops_hopeless_pairs_at_little_power() -> None:
+    # A true gain of 0.5 points with 1000 examples cannot be decided in 8 seeds: futility
+    # stops most pairs at the first look; at 3 points it costs little power (measured
+    # 0.86 -> 0.81: a pair whose first five seeds happen to show a small gain is stopped).
+    design = stats.sequential_weights(5, 8)
+    small = sim.simulate_families(np.random.default_rng(6002), n_families=150, regime="balanced",
+                                  n_seeds=8, gain=0.005)
+    _, seeds_full = sim.run_until_decided(small, design, alpha=ALPHA, correction="bh")
+    _, seeds_fut = sim.run_until_decided(small, design, alpha=ALPHA, correction="bh", futility=True)
+    assert seeds_fut.mean() < seeds_full.mean() - 1.0, (seeds_fut.mean(), seeds_full.mean())
+    big = sim.simulate_families(np.random.default_rng(6003), n_families=150, regime="balanced",
+                                n_seeds=8, gain=0.03)
+    powers = []
+    for futility in (False, True):
+        res, _ = sim.run_until_decided(big, design, alpha=ALPHA, correction="bh", futility=futility)
+        powers.append(float(np.mean((sim.adjust_rows(res.p_value, "bh") < ALPHA) & (res.estimate > 0))))
+    assert powers[1] >= powers[0] - 0.08, powers
 
 
 @pytest.mark.parametrize("regime", ["seed-dominated", "balanced"])

@@ -42,6 +42,9 @@ class RunJob:
     key: str
     hyperparameters: dict[str, Any]
     needs: SourceJob | None
+    #: The run is the source model's own fit (``target_only`` on the source's draw, see
+    #: :meth:`Workspace.is_source_fit`): serve that model instead of training it again.
+    reuses_source_fit: bool = False
 
 
 @dataclass
@@ -89,7 +92,12 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             device=ws.device,
         )
         t1 = time.perf_counter()
-        model = method.fit(ctx)
+        if job.reuses_source_fit:
+            assert source is not None and job.needs is not None
+            model = copy.deepcopy(source)  # the same fit, trained once (README "Speed")
+            record["reused_fit"] = ws.source_fit_record(job.needs.source, job.needs.seed)
+        else:
+            model = method.fit(ctx)
         fit_seconds = time.perf_counter() - t1
         if not isinstance(model, Classifier):
             raise BenchmarkError(f"{spec.method}.fit returned {type(model).__name__}; return a Classifier")

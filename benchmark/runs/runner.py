@@ -92,7 +92,10 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         else:
             needs = SourceJob(run.source, run.seed) if run.source_task and METHODS.get(run.method).needs_source \
                 else None
-            jobs.append(RunJob(run, key, method.hyperparameters(), needs))
+            reuse = ws.is_source_fit(run, method)
+            if reuse:
+                needs = SourceJob(run.target, run.seed)
+            jobs.append(RunJob(run, key, method.hyperparameters(), needs, reuses_source_fit=reuse))
     if jobs:
         log.info("%d of %d runs to do (%d already done)", len(jobs), len(runs), summary.n_skipped)
     # Source models first: they are shared by every fusion method of their seed.

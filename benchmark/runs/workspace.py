@@ -9,8 +9,10 @@ once per (backbone, protocol, source, seed) and cached on disk.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +25,10 @@ from benchmark import paths
 from benchmark.data.task import Budget, Task, get_task
 from benchmark.errors import ConfigError
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
-from benchmark.models.training import Classifier, LabeledStates, fit, freeze, new_head
-from benchmark.runs.keys import content_hash, data_fingerprint, source_code_version
+from benchmark.models.method import METHODS, FitContext, Method, make_method
+from benchmark.models.training import Classifier, LabeledStates, freeze
+from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version, source_code_version
+from benchmark.runs.store import REFERENCE_METHOD, RunId
 from benchmark.runs.suites import Protocol, Suite
 
 log = logging.getLogger(__name__)
@@ -141,24 +145,54 @@ class Workspace:
         return TrunkFactory(rt.backbone, rt.n_frozen, init, seed, pretrained)
 
     def source_model(self, source: str, seed: int) -> Classifier:
-        """The frozen source-tuned classifier for (backbone, source task, seed): trained once, cached."""
+        """The frozen source-tuned classifier for (backbone, source task, seed): trained once, cached.
+
+        The recipe is the reference method's fit on the source's draw, so a ``target_only``
+        run on that same draw is this model (:meth:`is_source_fit`)."""
         if (source, seed) not in self._sources:
-            rt = self.resolve(source)
-            key = content_hash({"backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
-                                "task": source, "data": self.fingerprint(source, seed, "source"),
-                                "seed": seed, "code": source_code_version()})
-            path = self.model_dir / f"{source}-seed{seed}-{key}.pt"
-            model = self._source_skeleton(source, seed)
+            path = self._source_path(source, seed)
             if path.exists():
+                model = self._source_skeleton(source, seed)
                 model.load_state_dict(torch.load(path, weights_only=True))
             else:
-                self._train_source(model, rt, seed)
+                model, history = self._train_source(source, seed)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")  # own name: workers may race
                 torch.save(model.state_dict(), tmp)
+                record = path.with_suffix(".json")
+                tmp_record = record.with_suffix(f".{os.getpid()}.tmp.json")
+                tmp_record.write_text(json.dumps(history))
+                tmp_record.replace(record)  # the record first: a model file always has one
                 tmp.replace(path)
             self._sources[(source, seed)] = freeze(model)
         return self._sources[(source, seed)]
+
+    def source_fit_record(self, source: str, seed: int) -> dict[str, Any]:
+        """What training the source model for (source, seed) cost and measured: its file name,
+        ``fit_seconds``, ``examples_processed`` and ``training`` history (run.json's fields)."""
+        path = self._source_path(source, seed)
+        record = path.with_suffix(".json")
+        history = json.loads(record.read_text()) if record.exists() else {}
+        return {"source_model": path.name, **history}
+
+    def is_source_fit(self, run: RunId, method: Method) -> bool:
+        """Whether ``run`` is the fit that trains the source model of (run.target, run.seed):
+        the reference method, its default hyperparameters, and a target draw equal to the
+        source draw (the budget is the protocol's source budget)."""
+        if run.method != REFERENCE_METHOD or run.source_task:
+            return False
+        if method.hyperparameters() != make_method(REFERENCE_METHOD).hyperparameters():
+            return False
+        return self.fingerprint(run.target, run.seed, "target", run.budget) == \
+            self.fingerprint(run.target, run.seed, "source")
+
+    def _source_path(self, source: str, seed: int) -> Path:
+        rt = self.resolve(source)
+        recipe = method_code_version(METHODS.get(REFERENCE_METHOD))
+        key = content_hash({"backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
+                            "task": source, "data": self.fingerprint(source, seed, "source"),
+                            "seed": seed, "code": source_code_version(), "recipe": recipe})
+        return self.model_dir / f"{source}-seed{seed}-{key}.pt"
 
     def adopt_source_model(self, source: str, seed: int, state: Mapping[str, torch.Tensor]) -> None:
         """Use ``state`` (the weights of :meth:`source_model` computed elsewhere, e.g. by another
@@ -172,10 +206,19 @@ class Workspace:
         return Classifier(self.trunk_factory(rt, "pretrained", seed)(),
                           torch.nn.Linear(rt.backbone.feature_dim, rt.task.num_labels))
 
-    def _train_source(self, model: Classifier, rt: ResolvedTask, seed: int) -> None:
-        """Source recipe: a fresh head on the pretrained trunk, the protocol's training loop."""
-        generator = torch.Generator().manual_seed(seed)
-        model.head = new_head(rt.backbone.feature_dim, rt.task.num_labels, generator)
-        train = self.states(rt.name, seed, "source", "train", "pretrained")
-        val = self.states(rt.name, seed, "source", "validation", "pretrained")
-        fit(model, train, val, rt.protocol.train, generator, device=self.device, desc=f"source {rt.name}")
+    def _train_source(self, source: str, seed: int) -> tuple[Classifier, dict[str, Any]]:
+        """Source recipe: the reference method on the source's draw. Returns the model and what
+        training it cost (seconds, examples, history)."""
+        rt = self.resolve(source)
+        ctx = FitContext(
+            backbone=rt.backbone, config=rt.protocol.train, num_labels=rt.task.num_labels,
+            train=self.states(source, seed, "source", "train", "pretrained"),
+            validation=self.states(source, seed, "source", "validation", "pretrained"),
+            make_trunk=self.trunk_factory(rt, "pretrained", seed), source=None,
+            generator=torch.Generator().manual_seed(seed), device=self.device,
+        )
+        t0 = time.perf_counter()
+        model = make_method(REFERENCE_METHOD).fit(ctx)
+        history = {"fit_seconds": time.perf_counter() - t0, "examples_processed": ctx.examples_processed,
+                   "training": ctx.training}
+        return model, history

@@ -369,12 +369,15 @@ def run_until_decided(
     alpha: float = 0.05,
     correction: str = "holm",
     margin: float = 0.01,
+    futility: bool = False,
 ) -> tuple[FamilyArrays, npt.NDArray[np.int64]]:
     """Simulate ``run --until-decided``: add one seed at a time to undecided pairs.
 
     A pair is decided when its family-adjusted sequential p-value (``correction`` over the
     family's pairs) or adjusted TOST p-value is below alpha; undecided pairs get one more
-    seed until design.max_seeds (at most the simulated S). Returns the final
+    seed until design.max_seeds (at most the simulated S). With ``futility``, a pair also
+    stops once no seed count up to design.max_seeds is projected to decide it (its
+    ``seeds_to_decide`` is NaN), as ``run --until-decided`` does. Returns the final
     :class:`FamilyArrays` (R, P) and the seeds each pair used (R, P).
     """
     top = min(design.max_seeds, sample.prefix.gain.shape[-1])
@@ -384,6 +387,8 @@ def run_until_decided(
         p_adj = adjust_rows(np.nan_to_num(res.p_value, nan=1.0), correction)
         t_adj = adjust_rows(np.nan_to_num(res.p_tost, nan=1.0), correction)
         open_ = ~((p_adj < alpha) | (t_adj < alpha)) & (counts < top)
+        if futility:
+            open_ &= ~np.isnan(res.seeds_to_decide)
         if not open_.any():
             return res, counts
         counts = counts + open_

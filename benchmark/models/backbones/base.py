@@ -83,13 +83,12 @@ class States:
             return {"x": self.data[idx]}
         lengths = self.lengths[idx]
         t_max = int(lengths.max())
+        # One gather for the whole batch (a copy per example was 10% of a text run).
+        valid = torch.arange(t_max)[None, :] < lengths[:, None]  # (B, T)
+        rows = (self._offsets[idx][:, None] + torch.arange(t_max)[None, :])[valid]
         x = self.data.new_zeros((len(idx), t_max, self.data.shape[1]))
-        mask = torch.zeros((len(idx), t_max), dtype=torch.long)
-        for row, i in enumerate(idx.tolist()):
-            start, end = int(self._offsets[i]), int(self._offsets[i + 1])
-            x[row, : end - start] = self.data[start:end]
-            mask[row, : end - start] = 1
-        out = {"x": x, "mask": mask}
+        x[valid] = self.data[rows]
+        out = {"x": x, "mask": valid.long()}
         if self.first is not None:
             out["segment"] = (torch.arange(t_max)[None, :] >= self.first[idx][:, None]).long()
         return out

@@ -57,10 +57,13 @@ class TextTrunk(nn.Module):
 
             attn = create_bidirectional_mask(config=self.config, inputs_embeds=x, attention_mask=mask)
         else:
-            # (B, 1, T, T), True = may attend: a token sees the valid tokens of its own sentence.
+            # (B, 1, T, T): a token sees the valid tokens of its own sentence.
             # A padding query (segment 1) sees the second sentence, so no row is fully masked;
             # its output is never pooled.
-            attn = ((segment[:, :, None] == segment[:, None, :]) & mask.bool()[:, None, :])[:, None]
+            allowed = ((segment[:, :, None] == segment[:, None, :]) & mask.bool()[:, None, :])[:, None]
+            # Additive (0 / most negative), the form eager attention adds to its scores.
+            attn = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device)
+            attn = attn.masked_fill(~allowed, torch.finfo(x.dtype).min)
         for layer in self.layers:
             out = layer(x, attention_mask=attn)
             x = out[0] if isinstance(out, tuple) else out
@@ -126,7 +129,7 @@ class HFTextBackbone(Backbone):
             # early stopping on 1k examples it is not needed.
             cfg.hidden_dropout_prob = 0.0
             cfg.attention_probs_dropout_prob = 0.0
-            cfg._attn_implementation = "sdpa"
+            cfg._attn_implementation = "eager"
             self._loaded["config"] = cfg
         return self._loaded["config"]
 
