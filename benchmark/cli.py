@@ -54,6 +54,13 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.runs.lock import results_lock
+
+    with results_lock(args.results, wait_seconds=args.wait):  # one writer per results folder
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from benchmark.analysis.outputs import refresh_outputs
     from benchmark.runs.plan import RunFilters
     from benchmark.runs.runner import run_suite
@@ -184,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when another run is writing the results folder, wait this long for it (default: "
+                        "refuse at once, exit code 3)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where runs execute: this process (local, default) or Ray tasks (ray; pip install '.[ray]')")
     p.add_argument("--address", help="with --executor ray: the Ray cluster to join (default: start a local runtime)")
@@ -225,11 +235,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("datasets", "transformers", "urllib3", "filelock", "matplotlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from benchmark.runs.lock import ResultsBusy
+
     try:
         return int(args.func(args))
+    except ResultsBusy as exc:  # its own exit code: scripts may retry later
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except BenchmarkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk or a folder that cannot be written: what is on disk is whole
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: file system error{where}: {exc.strerror or exc}; free space or fix permissions, then "
+              "rerun the same command (finished runs are kept)", file=sys.stderr)
+        return 4

@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmark.faults import fault_point
+
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, os.replace.
@@ -30,9 +32,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            fault_point("atomic_write.partial")
+            handle.write(data[len(data) // 2 :])
             handle.flush()
             os.fsync(handle.fileno())
+        fault_point("atomic_write.before_replace")
         os.replace(tmp_name, target)
     except BaseException:
         try:

@@ -7,6 +7,7 @@ runs it again and checks that the second run changes no file under runs/. Prints
     cold_run_seconds, resumed_run_seconds, runs, failed, runs_files_unchanged
 
 Usage: .venv/bin/python benchmarks/bench_default_suite.py [--seeds 0,1,2] [--keep DIR]
+       [--executor ray --num-workers 2]
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: the suite's)")
     parser.add_argument("--keep", default=None, help="copy the results folder here afterwards")
+    parser.add_argument("--executor", default="local", choices=("local", "ray"))
+    parser.add_argument("--num-workers", default=None, help="with --executor ray: workers of the local runtime")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-default-"))
     results, cache = work / "results", work / "cache"
@@ -46,6 +49,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "benchmark", "run", "--all", "--results", str(results)]
     if args.seeds:
         cmd += ["--seeds", args.seeds]
+    cmd += ["--executor", args.executor] + (["--num-workers", args.num_workers] if args.num_workers else [])
     t0 = time.perf_counter()
     cold = subprocess.run(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
     cold_seconds = time.perf_counter() - t0

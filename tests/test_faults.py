@@ -45,5 +45,22 @@ def test_exit_ends_the_process_with_its_status(tmp_path: Path) -> None:
 
 def test_an_unknown_action_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, "a=explode")
-    with pytest.raises(ValueError, match="must be one of exit, raise"):
+    with pytest.raises(ValueError, match="must be one of exit, kill, raise, enospc"):
         fault_point("a")
+
+
+def test_nth_occurrence_kill_and_enospc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "c=raise#3")
+    fault_point("c")
+    fault_point("c")
+    with pytest.raises(InjectedFault):
+        fault_point("c")
+    fault_point("c")  # only the third time
+    monkeypatch.setenv(ENV_VAR, "d=enospc")
+    with pytest.raises(OSError, match="No space left on device") as info:
+        fault_point("d")
+    assert info.value.errno == 28
+    code = "from benchmark.faults import fault_point\nfor _ in range(3): fault_point('p'); print('at', flush=True)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, ENV_VAR: "p=kill#2"})
+    assert out.returncode == -9 and out.stdout.count("at") == 1

@@ -41,8 +41,7 @@ def _float(value: object) -> float:
 def load_run(record: RunRecord) -> RunData:
     frame = record.predictions(columns=["label", "prediction", "correct"])
     if frame["id"].duplicated().any():
-        log.warning("run %s has duplicate example ids; keeping the first of each", record.path)
-        frame = frame.drop_duplicates("id", keep="first").reset_index(drop=True)
+        raise ValueError("predictions.parquet has duplicate example ids")
     if len(frame) == 0:
         raise ValueError("predictions.parquet has no rows")
     ids = frame["id"].to_numpy(dtype=str)

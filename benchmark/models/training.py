@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from benchmark.faults import fault_point
 from benchmark.models.backbones.base import States, autocast
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ def fit(
         acc = accuracy_of(model, validation, config, device)
         result.examples_processed += len(validation)
         result.val_accuracy.append(acc)
+        fault_point("train.epoch")
         bar.set_postfix(loss=f"{result.losses[-1]:.3f}", val_acc=f"{acc:.3f}")
         if acc > best_acc:
             best_acc, best_state, stale, result.best_epoch = acc, copy.deepcopy(model.state_dict()), 0, epoch

@@ -106,6 +106,9 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         t2 = time.perf_counter()
         logits = predict_logits(model, test.states, p.train, ws.device)
         predict_seconds = time.perf_counter() - t2
+        if logits.shape != (len(test), task.num_labels):
+            raise BenchmarkError(f"{spec.method}'s model gives logits of shape {tuple(logits.shape)} for "
+                                 f"{len(test)} examples; its head must have num_labels={task.num_labels} outputs")
         if not torch.isfinite(logits).all():
             raise FloatingPointError("the model predicts non-finite logits")
         table = prediction_table(test.ids, test.labels.numpy(), torch.softmax(logits, 1).numpy())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from benchmark.data.task import get_task
 from benchmark.errors import BenchmarkError
+from benchmark.faults import fault_point
 from benchmark.models.method import METHODS, Method, make_method, parse_overrides
 from benchmark.runs.execute import RunJob, RunOutcome, SourceJob
 from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
@@ -105,6 +106,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         # Provenance: which suite file (and which version of it) asked for this run.
         store.write_run(job.run, outcome.predictions,
                         {**outcome.record, "suite_file": suite.file, "suite_hash": suite.content_hash})
+        fault_point("runner.after_run")
         if outcome.ok:
             summary.n_ok += 1
         else:

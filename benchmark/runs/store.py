@@ -30,9 +30,11 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
+from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
 
 log = logging.getLogger(__name__)
@@ -152,17 +154,24 @@ class RunStore:
             return False
         if not isinstance(record, dict) or record.get("key") != key:
             return False
-        return record.get("status") == "ok" or (record.get("status") == "failed" and not retry_failed)
+        if record.get("status") == "ok":
+            problem = predictions_problem(self.run_dir(run) / PREDICTIONS_FILENAME, record)
+            if problem:
+                log.warning("rerunning %s: %s", run.label(), problem)
+            return problem is None
+        return record.get("status") == "failed" and not retry_failed
 
     def write_run(self, run: RunId, predictions: pa.Table | None, record: Mapping[str, Any]) -> Path:
         """Write one finished run: predictions first (none for a failed run), ``run.json`` last."""
         folder = self.run_dir(run)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / RUN_FILENAME).unlink(missing_ok=True)  # from here until the end: interrupted
+        fault_point("store.run_json_removed")
         if predictions is None:
             (folder / PREDICTIONS_FILENAME).unlink(missing_ok=True)
         else:
             atomic_write_parquet(folder / PREDICTIONS_FILENAME, predictions)
+        fault_point("store.predictions_written")
         return atomic_write_json(folder / RUN_FILENAME, dict(record))
 
 
@@ -267,6 +276,27 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
     return sorted(set(planned))
 
 
+def predictions_problem(path: Path, manifest: Mapping[str, Any]) -> str | None:
+    """Why the predictions of a run whose ``run.json`` is ``manifest`` cannot be trusted, or
+    None: missing or unreadable file, a row count other than ``n_test``, duplicate ids, or a
+    ``correct`` column that disagrees with ``label == prediction``."""
+    try:
+        table = pq.read_table(path, columns=["id", "label", "prediction", "correct"])
+    except FileNotFoundError:
+        return f"{PREDICTIONS_FILENAME} is missing"
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        return f"{PREDICTIONS_FILENAME} is unreadable ({str(exc).splitlines()[0][:120]})"
+    if table.num_rows != manifest.get("n_test"):
+        return f"{PREDICTIONS_FILENAME} has {table.num_rows} rows, run.json says n_test={manifest.get('n_test')}"
+    ids = table["id"].to_pandas()
+    if ids.duplicated().any():
+        return f"{PREDICTIONS_FILENAME} has duplicate example ids (e.g. {ids[ids.duplicated()].iloc[0]!r})"
+    frame = table.select(["label", "prediction", "correct"]).to_pandas()
+    if frame.isna().any().any() or not (frame["correct"] == (frame["label"] == frame["prediction"])).all():
+        return f"{PREDICTIONS_FILENAME}'s correct column disagrees with label == prediction"
+    return None
+
+
 def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, int, Path]]:
     """Yield (target, method, source, budget, seed, folder) for every ``budget=<b>/seed=<s>``
     folder of a suite."""
@@ -298,11 +328,10 @@ def _read_record(key: RunId, folder: Path) -> RunRecord:
         return RunRecord(key, "missing", folder, error=f"unreadable run.json: {exc}")
     status = manifest.get("status")
     if status == "ok":
-        if not (folder / PREDICTIONS_FILENAME).is_file():
-            log.warning("run %s says ok but has no %s; counting it as failed", folder,
-                        PREDICTIONS_FILENAME)
-            return RunRecord(key, "failed", folder, manifest,
-                             error=f"status ok but {PREDICTIONS_FILENAME} is missing")
+        problem = predictions_problem(folder / PREDICTIONS_FILENAME, manifest)
+        if problem:
+            log.warning("counting run %s as failed (rerun it with the same command): %s", folder, problem)
+            return RunRecord(key, "failed", folder, manifest, error=f"corrupt: {problem}")
         return RunRecord(key, "ok", folder, manifest)
     error = manifest.get("error") or f"status {status!r}"
     return RunRecord(key, "failed", folder, manifest, error=str(error))

@@ -24,6 +24,7 @@ import torch
 from benchmark import paths
 from benchmark.data.task import Budget, Task, get_task
 from benchmark.errors import ConfigError
+from benchmark.faults import fault_point
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
 from benchmark.models.method import METHODS, FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
@@ -151,10 +152,8 @@ class Workspace:
         run on that same draw is this model (:meth:`is_source_fit`)."""
         if (source, seed) not in self._sources:
             path = self._source_path(source, seed)
-            if path.exists():
-                model = self._source_skeleton(source, seed)
-                model.load_state_dict(torch.load(path, weights_only=True))
-            else:
+            model = self._load_source(path, source, seed) if path.exists() else None
+            if model is None:
                 model, history = self._train_source(source, seed)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")  # own name: workers may race
@@ -163,9 +162,20 @@ class Workspace:
                 tmp_record = record.with_suffix(f".{os.getpid()}.tmp.json")
                 tmp_record.write_text(json.dumps(history))
                 tmp_record.replace(record)  # the record first: a model file always has one
+                fault_point("source_model.before_replace")
                 tmp.replace(path)
             self._sources[(source, seed)] = freeze(model)
         return self._sources[(source, seed)]
+
+    def _load_source(self, path: Path, source: str, seed: int) -> Classifier | None:
+        """The cached source model, or None (with a warning) when its file is unreadable."""
+        model = self._source_skeleton(source, seed)
+        try:
+            model.load_state_dict(torch.load(path, weights_only=True))
+        except Exception as exc:  # a torn or foreign file is retrained, never used
+            log.warning("retraining source model %s: unreadable cache file (%s)", path.name, str(exc)[:200])
+            return None
+        return model
 
     def source_fit_record(self, source: str, seed: int) -> dict[str, Any]:
         """What training the source model for (source, seed) cost and measured: its file name,

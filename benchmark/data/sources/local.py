@@ -107,7 +107,10 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
         raise
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty; give it a header row and examples.") from exc
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                        "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8).") from exc
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {one_line(exc)}") from exc
     except Exception as exc:  # pyarrow and friends raise their own types
         raise DataError(
@@ -194,6 +197,12 @@ class LocalFileSource:
             if "id" in wanted
             else [f"{split}-{i}" for i in range(len(df))]
         )
+        ids = pd.Series(data["id"])
+        if ids.duplicated().any():
+            first = ids[ids.duplicated()].iloc[0]
+            rows = np.flatnonzero((ids == first).to_numpy())[:2].tolist()
+            raise DataError(f"{path}: id {first!r} appears twice (rows {rows[0]} and {rows[1]} of column "
+                            f"{wanted['id']!r}); ids must be unique, fix the file or drop `columns.id`.")
         for std in INPUT_COLUMNS[self.kind]:
             col = df[wanted[std]]
             if col.isna().any():

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from benchmark.data.task import column
+from benchmark.faults import fault_point
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class States:
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # own name: workers may race
         torch.save({"data": self.data, "lengths": self.lengths, "first": self.first}, tmp)
+        fault_point("stem_cache.before_replace")
         tmp.replace(path)
 
     @classmethod
