@@ -7,6 +7,7 @@ NLI learning (benchmarks/bench_text_pair.py measures that on the real SICK).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -116,6 +117,14 @@ def test_a_users_suite_over_yaml_tasks_runs_end_to_end(tmp_path: Path, smoke_cac
     record = json.loads((results / "runs/my_nli/rte_local/finetune/sick_local/budget=40/seed=1/run.json").read_text())
     assert record["status"] == "ok" and record["suite_file"] == str(suite_file.resolve())
     assert len(record["suite_hash"]) == 16
+    # Traceable: the method's file and each task's declaration, with their SHA-256.
+    plugins = record["plugins"]
+    finetune = REPO / "baselines/finetune.py"
+    assert plugins["method"] == {"file": str(finetune), "sha256": hashlib.sha256(finetune.read_bytes()).hexdigest()}
+    for name in ("rte_local", "sick_local"):
+        declared = tmp_path / "data" / f"{name}.yaml"
+        assert plugins["tasks"][name] == {"file": str(declared.resolve()),
+                                          "sha256": hashlib.sha256(declared.read_bytes()).hexdigest()}
     out = _cli("leaderboard", "--results", str(results), env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     tm = pd.read_csv(results / "leaderboards" / "transfer_matrix.csv")

@@ -18,7 +18,7 @@ import torch
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
-from benchmark.runs.keys import method_code_version, versions
+from benchmark.runs.keys import method_code_version, plugin_files, versions
 from benchmark.runs.store import RunId
 from benchmark.runs.workspace import Workspace
 
@@ -73,6 +73,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         "num_labels": task.num_labels, "label_names": list(task.label_names),
         "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
         "code_version": method_code_version(type(method)), "versions": versions(),
+        "plugins": plugin_files(type(method), [t for t in (spec.target, spec.source_task) if t]),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 import benchmark
-from benchmark.data.task import column
+from benchmark.data.task import TASKS, column, get_task
 
 _PACKAGE = Path(benchmark.__file__).parent
 
@@ -73,6 +73,32 @@ def method_code_version(method_cls: type) -> str:
     """Fingerprint of the code that determines a method's numbers (shared code + its file)."""
     source = inspect.getsourcefile(method_cls)
     return code_fingerprint([*RUN_CODE, *([Path(source)] if source else [])])
+
+
+def _file_record(path: str | None) -> dict[str, str] | None:
+    if not path or not Path(path).is_file():
+        return None
+    return {"file": str(Path(path).resolve()), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
+def _defined_in(obj: Any) -> str | None:
+    try:
+        return inspect.getsourcefile(obj)
+    except (TypeError, OSError):  # built in, or made at run time
+        return None
+
+
+def plugin_files(method_cls: type, tasks: Iterable[str]) -> dict[str, Any]:
+    """The files a run's method and tasks are defined in, with their SHA-256, so a result can
+    be traced to the exact code (or task declaration) that made it: ``{"method": {file,
+    sha256}, "tasks": {name: {file, sha256}}}`` (a YAML task's file is its declaration)."""
+    out: dict[str, Any] = {"method": _file_record(_defined_in(method_cls)), "tasks": {}}
+    for name in tasks:
+        task = get_task(name)
+        declared = [str(o) for o in (getattr(s, "origin", None) for s in task.sources) if o]
+        factory = TASKS.get(name)
+        out["tasks"][name] = _file_record(declared[0] if declared else _defined_in(factory))
+    return out
 
 
 def source_code_version() -> str:
