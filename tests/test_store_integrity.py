@@ -1,4 +1,5 @@
-"""A corrupted store is detected, reported and repaired, never averaged in (real smoke runs)."""
+"""A corrupted, foreign or stale store is detected, reported and repaired, never averaged in
+(real smoke runs)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,22 @@ def _flip_correct(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _foreign(folder: Path) -> None:
+    """The run.json of the sibling seed's run, as a copied folder would carry."""
+    other = folder.parent / ("seed=1" if folder.name == "seed=0" else "seed=0")
+    shutil.copy(other / "run.json", folder / "run.json")
+
+
+def _stale(folder: Path) -> None:
+    """A run made by other code: another code version, hence another key."""
+    record = json.loads((folder / "run.json").read_text())
+    record.update(code_version="0" * 16, key="made-by-other-code")
+    (folder / "run.json").write_text(json.dumps(record))
+
+
 CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "foreign": (_foreign, "foreign: run.json is for seed"),
+    "stale": (_stale, "stale: made by other code (code_version 0000000000000000, now "),
     "truncated": (_truncate, "is unreadable"),
     "unparseable": (lambda f: (f / "predictions.parquet").write_bytes(b"not parquet"), "is unreadable"),
     "missing": (lambda f: (f / "predictions.parquet").unlink(), "is missing"),
@@ -74,7 +90,8 @@ def test_corrupted_runs_are_reported_left_out_and_rerun(smoke_results: Path, smo
     scanned = {r.run: r for r in scan_runs(results, "smoke", include_planned=False)}
     for run, name in victims.items():
         assert scanned[run].status == "failed", name
-        assert scanned[run].error is not None and scanned[run].error.startswith("corrupt: ")
+        assert scanned[run].error is not None
+        assert scanned[run].error.split(":")[0] in {"corrupt", "foreign", "stale"}
         assert CORRUPTIONS[name][1] in scanned[run].error, (name, scanned[run].error)
     # Never averaged in: the leaderboards count only the intact runs.
     tables = compute_leaderboards(list(scanned.values()), n_resamples=50)

@@ -36,6 +36,7 @@ from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
+from benchmark.runs.code_version import run_code_version
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +277,28 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
     return sorted(set(planned))
 
 
+def identity_problem(run: RunId, manifest: Mapping[str, Any]) -> str | None:
+    """Why ``manifest`` is not the record of ``run`` as made by the code here, or None.
+
+    Its suite, target, method, source, budget and seed must be the folder's (a folder
+    copied from another suite or run is foreign), and its ``code_version`` must be that of
+    the code here when the method's file is at hand (``plugins``; a run made by other code
+    is stale, and ``run`` redoes it under its new key)."""
+    recorded = (manifest.get("suite"), manifest.get("target"), manifest.get("method"),
+                source_dirname(manifest.get("source")), manifest.get("budget"), manifest.get("seed"))
+    here = (run.suite, run.target, run.method, run.source, run.budget, run.seed)
+    names = ("suite", "target", "method", "source", "budget", "seed")
+    for name, got, want in zip(names, recorded, here, strict=True):
+        if got is not None and got != want:
+            return f"foreign: run.json is for {name} {got!r}, the folder for {want!r}"
+    method_file = ((manifest.get("plugins") or {}).get("method") or {}).get("file")
+    if method_file and Path(method_file).is_file() and manifest.get("code_version"):
+        now = run_code_version(method_file)
+        if manifest["code_version"] != now:
+            return f"stale: made by other code (code_version {manifest['code_version']}, now {now})"
+    return None
+
+
 def predictions_problem(path: Path, manifest: Mapping[str, Any]) -> str | None:
     """Why the predictions of a run whose ``run.json`` is ``manifest`` cannot be trusted, or
     None: missing or unreadable file, a row count other than ``n_test``, duplicate ids, or a
@@ -327,6 +350,10 @@ def _read_record(key: RunId, folder: Path) -> RunRecord:
         log.warning("treating %s as missing: unreadable run.json (%s)", folder, exc)
         return RunRecord(key, "missing", folder, error=f"unreadable run.json: {exc}")
     status = manifest.get("status")
+    foreign = identity_problem(key, manifest)
+    if foreign:
+        log.warning("counting run %s as failed (rerun it with the same command): %s", folder, foreign)
+        return RunRecord(key, "failed", folder, manifest, error=foreign)
     if status == "ok":
         problem = predictions_problem(folder / PREDICTIONS_FILENAME, manifest)
         if problem:
