@@ -12,6 +12,7 @@ features ``(B, D)``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -168,6 +169,7 @@ class Backbone(ABC):
             "backbone": self.identity(), "n_frozen": n_frozen, "init": init,
             "seed": seed if init == "random" else None,
             "examples": _examples_fingerprint(examples), "bf16": bf16,
+            "code": stem_code_version(),  # e.g. the attention kernel changes the states' bits
         }
 
         def compute() -> States:
@@ -176,6 +178,15 @@ class Backbone(ABC):
             return self.stem_forward(model, n_frozen, examples, batch_size, device, bf16)
 
         return cache.get_or_compute("stem", key, compute) if cache else compute()
+
+
+@functools.cache
+def stem_code_version() -> str:
+    """Hash of the backbone modules' source: the code that computes cached stem states."""
+    h = hashlib.sha256()
+    for name in ("base.py", "text.py", "image.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _examples_fingerprint(examples: datasets.Dataset) -> str:
