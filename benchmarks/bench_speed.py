@@ -29,7 +29,6 @@ import os
 import shutil
 import statistics
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -41,6 +40,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from bench_stats import call_seconds  # noqa: E402  (same folder; the script's path)
 from torch.func import functional_call, stack_module_state  # noqa: E402
 
 from benchmark.models.backbones.base import States, autocast  # noqa: E402
@@ -63,12 +63,7 @@ def job(target: str, method: str, source: str, budget: int) -> RunJob:
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(call_seconds(fn, repeats))
 
 
 def _batch_one_by_one(self: States, index: Any) -> dict[str, torch.Tensor]:

@@ -19,14 +19,19 @@ import numpy as np
 from benchmark.analysis.stats import hierarchical_bootstrap, sign_flip_test
 
 
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    """Smallest wall-clock time of ``repeat`` calls, in seconds."""
+def call_seconds(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall-clock time of each of ``repeat`` calls of ``fn``, in seconds."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> float:
+    """Smallest wall-clock time of ``repeat`` calls, in seconds."""
+    return min(call_seconds(fn, repeat))
 
 
 def main() -> None:

@@ -89,7 +89,8 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
             train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
-            source=copy.deepcopy(source), generator=torch.Generator().manual_seed(spec.seed),
+            source=copy.deepcopy(source) if type(method).needs_source else None,
+            generator=torch.Generator().manual_seed(spec.seed),
             device=ws.device,
         )
         t1 = time.perf_counter()

@@ -21,14 +21,12 @@ import numpy as np
 import torch
 
 import benchmark
-from benchmark.data.task import TASKS, column, get_task
-from benchmark.runs.code_version import (  # noqa: F401  (re-exported)
+from benchmark.code_version import (  # noqa: F401  (re-exported)
     RUN_CODE,
-    SOURCE_CODE,
     code_fingerprint,
     method_code_version,
-    source_code_version,
 )
+from benchmark.data.task import TASKS, column, get_task
 
 
 def content_hash(obj: Any) -> str:

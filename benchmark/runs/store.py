@@ -32,11 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmark.code_version import run_code_version
 from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
-from benchmark.runs.code_version import run_code_version
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from benchmark.faults import fault_point
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
 from benchmark.models.method import METHODS, FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
-from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version, source_code_version
+from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version
 from benchmark.runs.store import REFERENCE_METHOD, RunId
 from benchmark.runs.suites import Protocol, Suite
 
@@ -201,7 +201,7 @@ class Workspace:
         recipe = method_code_version(METHODS.get(REFERENCE_METHOD))
         key = content_hash({"backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                             "task": source, "data": self.fingerprint(source, seed, "source"),
-                            "seed": seed, "code": source_code_version(), "recipe": recipe})
+                            "seed": seed, "recipe": recipe})  # the recipe's version covers all its code
         return self.model_dir / f"{source}-seed{seed}-{key}.pt"
 
     def adopt_source_model(self, source: str, seed: int, state: Mapping[str, torch.Tensor]) -> None:

@@ -12,7 +12,6 @@ features ``(B, D)``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from benchmark.code_version import stem_code_version
 from benchmark.data.task import column
 from benchmark.faults import fault_point
 
@@ -178,15 +178,6 @@ class Backbone(ABC):
             return self.stem_forward(model, n_frozen, examples, batch_size, device, bf16)
 
         return cache.get_or_compute("stem", key, compute) if cache else compute()
-
-
-@functools.cache
-def stem_code_version() -> str:
-    """Hash of the backbone modules' source: the code that computes cached stem states."""
-    h = hashlib.sha256()
-    for name in ("base.py", "text.py", "image.py"):
-        h.update((Path(__file__).parent / name).read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _examples_fingerprint(examples: datasets.Dataset) -> str:

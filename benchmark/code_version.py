@@ -2,8 +2,8 @@
 
 Code is fingerprinted by its syntax tree without docstrings, so editing a comment or a
 docstring keeps every stored run and cached model; changing what the code does invalidates
-them. Standard library only, so the run store (and the analysis that reads it) can check a
-stored run's version without importing the data or model layers.
+them. Standard library only, so the backbones (their stem cache), the run keys and the run
+store (and the analysis that reads it) share one fingerprint without importing each other.
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ import inspect
 from collections.abc import Iterable
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parents[1]
+_PACKAGE = Path(__file__).resolve().parent
+
+#: The code that computes the (cached) stem states: the backbones.
+BACKBONE_CODE: tuple[Path, ...] = tuple(_PACKAGE / "models/backbones" / p for p in ("base.py", "text.py", "image.py"))
 
 #: The code every run's numbers depend on besides its method's own file: the training loop,
 #: the backbones, the method API, the workspace (data subsamples, stem states, source models)
 #: and the execution of one run (context, prediction).
-RUN_CODE: tuple[Path, ...] = tuple(_PACKAGE / p for p in (
-    "models/training.py", "models/method.py", "models/backbones/base.py", "models/backbones/text.py",
-    "models/backbones/image.py", "runs/workspace.py", "runs/execute.py"))
-
-#: What trains a source model: the training loop, the backbones and the workspace recipe.
-SOURCE_CODE: tuple[Path, ...] = tuple(_PACKAGE / p for p in (
-    "models/training.py", "models/backbones/base.py", "models/backbones/text.py",
-    "models/backbones/image.py", "runs/workspace.py"))
+RUN_CODE: tuple[Path, ...] = (*(_PACKAGE / p for p in ("models/training.py", "models/method.py")), *BACKBONE_CODE,
+                              *(_PACKAGE / p for p in ("runs/workspace.py", "runs/execute.py")))
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -60,9 +57,10 @@ def method_code_version(method_cls: type) -> str:
     return code_fingerprint([*RUN_CODE, *([Path(source)] if source else [])])
 
 
-def source_code_version() -> str:
-    """Fingerprint of the code that trains a source model."""
-    return code_fingerprint(SOURCE_CODE)
+@functools.cache
+def stem_code_version() -> str:
+    """Fingerprint of the code that computes cached stem states (the backbones)."""
+    return code_fingerprint(BACKBONE_CODE)
 
 
 def run_code_version(method_file: str | Path) -> str:
