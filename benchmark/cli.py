@@ -87,14 +87,37 @@ def _run(args: argparse.Namespace) -> int:
                                      device=args.device, executor=executor, alpha=args.alpha,
                                      correction=args.correction, margin=args.margin,
                                      futility=args.futility)
+        _score_transferability(args)
         refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
         print(adaptive.line())
         return 0 if adaptive.n_failed == 0 else 1
     summary = run_suite(suite_name=args.suite, results_dir=args.results, filters=filters, device=args.device,
                         executor=executor)
+    _score_transferability(args)
     refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
+
+
+def _score_transferability(args: argparse.Namespace) -> tuple[int, int, int]:
+    """Score the suite's (source, target, budget, seed) items that have a finetune run and no score yet."""
+    from benchmark.transfer_scores import score_suite
+
+    counts = score_suite(args.suite, args.results, device=args.device)
+    if counts[0] or counts[2]:
+        logging.getLogger(__name__).info("transferability: %d scored, %d reused, %d failed", *counts)
+    return counts
+
+
+def cmd_transferability(args: argparse.Namespace) -> int:
+    from benchmark.analysis.leaderboard import build_leaderboards
+    from benchmark.runs.lock import results_lock
+
+    with results_lock(args.results, wait_seconds=args.wait):
+        scored, reused, failed = _score_transferability(args)
+        build_leaderboards(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
+    print(f"transferability: {scored} scored, {reused} already scored, {failed} failed")
+    return 0 if failed == 0 else 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -207,6 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "is projected to decide (saves runs, costs power; README 'Speed')")
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("transferability", help="score sources for their targets before training (LogME, LEEP, "
+                                              "NCE, H-score, baselines) and rebuild the leaderboards")
+    p.add_argument("--suite", default="default", help="suite name or suite file (default: default)")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="when a run is writing the results folder, wait this long for it (default: refuse)")
+    _add_stats_options(p)
+    p.set_defaults(func=cmd_transferability)
 
     p = sub.add_parser("validate", help="check a submitted method file")
     p.add_argument("path")

@@ -21,9 +21,10 @@ _PACKAGE = Path(__file__).resolve().parent
 BACKBONE_CODE: tuple[Path, ...] = tuple(_PACKAGE / "models/backbones" / p for p in ("base.py", "text.py", "image.py"))
 
 #: The code every run's numbers depend on besides its method's own file: the training loop,
-#: the backbones, the method API, the workspace (data subsamples, stem states, source models)
+#: the backbones, the method API, weight merging, the workspace (data subsamples, stem states, source models)
 #: and the execution of one run (context, prediction).
-RUN_CODE: tuple[Path, ...] = (*(_PACKAGE / p for p in ("models/training.py", "models/method.py")), *BACKBONE_CODE,
+RUN_CODE: tuple[Path, ...] = (*(_PACKAGE / p for p in ("models/training.py", "models/method.py", "models/merging.py")),
+                              *BACKBONE_CODE,
                               *(_PACKAGE / p for p in ("runs/workspace.py", "runs/execute.py")))
 
 

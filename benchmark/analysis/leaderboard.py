@@ -3,7 +3,7 @@
 ``build_leaderboards(results_dir)`` reads every run under ``<results>/runs`` (all suites),
 computes accuracies, transfer gains against ``target_only``, paired significance tests,
 multiple-comparison adjustments, verdicts and per-method aggregates with
-:mod:`benchmark.analysis.stats`, and writes five CSVs to ``<results>/leaderboards/``:
+:mod:`benchmark.analysis.stats`, and writes seven CSVs to ``<results>/leaderboards/``:
 
 - ``per_task.csv``: one row per (suite, method, source, target, budget): accuracy over seeds.
 - ``transfer_matrix.csv``: one row per (suite, method, source, target, budget) of every
@@ -13,6 +13,10 @@ multiple-comparison adjustments, verdicts and per-method aggregates with
   seed, Wilcoxon from 6 seeds), with the family it was adjusted in.
 - ``leaderboard.csv``: one row per (suite, budget, method): aggregates over real pairs with
   CIs, rank.
+- ``transferability.csv``: one row per (suite, target, budget, source, estimator): the
+  estimator's score before training, ``finetune``'s measured gain, and per (target, budget)
+  Kendall τ / weighted τ between them; ``transferability_ranking.csv``: estimators ranked by
+  mean τ over a suite's targets (:mod:`benchmark.analysis.transferability`).
 
 Every column is documented in the README, section "Leaderboard CSV columns" (the column tuples in
 :mod:`benchmark.analysis.schema` are the source of truth; a test checks that the document and the files agree).
@@ -42,6 +46,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -51,6 +56,7 @@ from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, contro
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.tables import leaderboard_table, per_task_table
 from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
+from benchmark.analysis.transferability import load_scores, transferability_tables
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
 from benchmark.runs.store import RUNS_DIRNAME, RunRecord, load_sequential_designs, scan_runs
@@ -69,6 +75,8 @@ class Leaderboards:
     transfer_matrix: pd.DataFrame
     negative_transfer: pd.DataFrame
     significance: pd.DataFrame
+    transferability: pd.DataFrame
+    transferability_ranking: pd.DataFrame
 
     def files(self) -> dict[str, pd.DataFrame]:
         """File name -> table, in the order of :data:`CSV_COLUMNS`."""
@@ -78,6 +86,8 @@ class Leaderboards:
             "transfer_matrix.csv": self.transfer_matrix,
             "negative_transfer.csv": self.negative_transfer,
             "significance.csv": self.significance,
+            "transferability.csv": self.transferability,
+            "transferability_ranking.csv": self.transferability_ranking,
         }
 
 
@@ -109,10 +119,13 @@ def compute_leaderboards(
     n_resamples: int = 10_000,
     seed: int = 0,
     designs: Mapping[str, SequentialDesign] | None = None,
+    transferability_items: Sequence[Mapping[str, Any]] = (),
 ) -> Leaderboards:
     """Compute every leaderboard table from run records (see :func:`benchmark.runs.store.scan_runs`).
 
-    ``designs``: the sequential design of each suite run with ``--until-decided``.
+    ``designs``: the sequential design of each suite run with ``--until-decided``;
+    ``transferability_items``: scored (source, target, budget, seed) items
+    (:func:`benchmark.analysis.transferability.load_scores`).
     """
     correction = _check_options(alpha, correction, n_resamples, margin)
     store = RunResults(records)
@@ -126,7 +139,8 @@ def compute_leaderboards(
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target", "budget"],
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
-    return Leaderboards(leaderboard, per_task, transfer, negative, significance)
+    scores, ranking = transferability_tables(store, transferability_items, seed=seed)
+    return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking)
 
 
 def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:
@@ -162,7 +176,8 @@ def build_leaderboards(
     designs = {suite: SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
                for suite, d in load_sequential_designs(results).items()}
     tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
-                                  n_resamples=n_resamples, seed=seed, designs=designs)
+                                  n_resamples=n_resamples, seed=seed, designs=designs,
+                                  transferability_items=load_scores(results))
     out_dir = leaderboards_dir(results)
     written = []
     for name, frame in tables.files().items():

@@ -36,11 +36,12 @@ def refresh_outputs(results_dir: str | Path, *, alpha: float = 0.05, correction:
 
 
 def _inputs_stamp(results_dir: Path, settings: str) -> str:
-    """Hash of everything the outputs are computed from (run records, plans, settings, code)."""
+    """Hash of everything the outputs are computed from (run records, plans, transferability
+    scores, settings, code)."""
     h = hashlib.sha256(settings.encode())
     for path in sorted(_ANALYSIS_CODE.rglob("*.py")):
         h.update(path.read_bytes())
-    for path in sorted((results_dir / "runs").rglob("*.json")):
+    for path in sorted([*(results_dir / "runs").rglob("*.json"), *(results_dir / "transferability").rglob("*.json")]):
         h.update(str(path.relative_to(results_dir)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()

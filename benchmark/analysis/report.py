@@ -7,6 +7,7 @@ absent), so the report shows exactly what the CSVs say. Per suite it contains:
   direction, the minimum detectable effect and how many fusion pairs are decided;
 - the leaderboard table of each target budget, and gain against budget;
 - the pairs judged negative (negative transfer) and the runs that failed or are missing;
+- transferability estimators ranked by how well they predict finetune's gain per target;
 - per method, a transfer-matrix heatmap (source x target, colour = gain in accuracy points
   with a diverging colormap centred at 0; significant pairs marked ``+`` / ``−``, negative
   ones also hatched; pairs without a paired seed grey and labelled "missing") and a
@@ -208,6 +209,9 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     else:
         doc.para("No pair was judged negative.")
 
+    _transferability_section(doc, tables["transferability.csv"].query("suite == @suite"),
+                             tables["transferability_ranking.csv"].query("suite == @suite"))
+
     problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
     doc.heading(3, "Failed and missing runs")
     if len(problems):
@@ -253,6 +257,39 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
          fmt_points(r.accuracy_std, False), fmt_ci(r.accuracy_ci_low, r.accuracy_ci_high)
          .replace("+", ""), fmt_points(r.macro_f1_mean, False), fmt_num(r.wall_seconds_mean, 1)]
         for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 6, 8, 9})
+
+
+def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.DataFrame) -> None:
+    """Estimators ranked by how well they order each target's sources like ``finetune``'s gain."""
+    doc.heading(3, "Predicting transfer before training")
+    if not len(scores):
+        doc.para("No transferability scores: they are computed for sources with a finetune run "
+                 "(`python -m benchmark transferability`).")
+        return
+    doc.para("Each estimator scores a source model on the target's training draw before any target "
+             "training; Kendall τ compares, per target and budget, the order of the sources by score "
+             "(seed mean) with their order by the measured gain of finetune over target_only. Mean τ "
+             "over targets, with a 95% seed-bootstrap interval; 1 = always the right order, 0 = chance. "
+             "With two sources per target, τ = 2 × (share of targets where the estimator picks the "
+             "better source) − 1.")
+    if not len(ranking):
+        doc.para("No target has two sources with scores and gains, so no estimator can be ranked.")
+    doc.table(["rank", "estimator", "targets", "mean τ", "95% CI", "mean weighted τ", "95% CI", "what it scores"], [
+        [fmt_int(r.rank), str(r.estimator), fmt_int(r.n_groups), fmt_num(r.mean_kendall_tau),
+         f"[{fmt_num(r.mean_kendall_tau_low)}, {fmt_num(r.mean_kendall_tau_high)}]",
+         fmt_num(r.mean_weighted_tau),
+         f"[{fmt_num(r.mean_weighted_tau_low)}, {fmt_num(r.mean_weighted_tau_high)}]", str(r.description)]
+        for r in ranking.sort_values("rank").itertuples(index=False)], numeric={0, 2, 3, 5})
+    estimators = list(ranking.sort_values("rank")["estimator"]) or list(scores["estimator"].unique())
+    rows = []
+    for (t, b, s), group in scores.groupby(["target", "budget", "source"], sort=True):
+        by_estimator = dict(zip(group["estimator"], group["score"], strict=True))
+        rows.append([str(t), fmt_int(b), str(s), fmt_points(group["finetune_gain"].iloc[0]),
+                     *(fmt_num(by_estimator.get(e, float("nan")), 3) for e in estimators)])
+    doc.para("Scores per source (seed means; a blank score does not apply, e.g. a sentence-pair "
+             "source's head on single sentences), beside the gain they should predict:")
+    doc.table(["target", "budget", "source", "finetune gain", *estimators], rows,
+              numeric={1, *range(3, 4 + len(estimators))})
 
 
 def report_dir(results_dir: str | os.PathLike[str]) -> Path:

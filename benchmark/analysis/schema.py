@@ -49,6 +49,16 @@ LEADERBOARD_COLUMNS: tuple[str, ...] = (
     "mean_rank", "mean_accuracy", "n_runs", "n_failed", "n_missing",
     "wall_seconds_mean", "examples_processed_mean",
 )
+TRANSFERABILITY_COLUMNS: tuple[str, ...] = (
+    "suite", "target", "budget", "source", "estimator", "score", "score_std", "finetune_gain", "n_seeds",
+    "n_sources", "kendall_tau", "kendall_tau_low", "kendall_tau_high",
+    "weighted_tau", "weighted_tau_low", "weighted_tau_high",
+)
+TRANSFERABILITY_RANKING_COLUMNS: tuple[str, ...] = (
+    "suite", "rank", "estimator", "description", "n_groups", "n_pairs",
+    "mean_kendall_tau", "mean_kendall_tau_low", "mean_kendall_tau_high",
+    "mean_weighted_tau", "mean_weighted_tau_low", "mean_weighted_tau_high",
+)
 
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "leaderboard.csv": LEADERBOARD_COLUMNS,
@@ -56,6 +66,8 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "transfer_matrix.csv": TRANSFER_COLUMNS,
     "negative_transfer.csv": NEGATIVE_COLUMNS,
     "significance.csv": SIGNIFICANCE_COLUMNS,
+    "transferability.csv": TRANSFERABILITY_COLUMNS,
+    "transferability_ranking.csv": TRANSFERABILITY_RANKING_COLUMNS,
 }
 """Every CSV the builder writes and its columns, in file order."""
 
@@ -63,7 +75,7 @@ FLOAT_FORMAT = "%.6g"
 INT_COLUMNS = {
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples", "rank", "n_pairs",
     "n_pairs_missing", "wins", "ties", "losses", "inconclusive", "seed", "n_method_only", "n_ref_only",
-    "seeds_to_decide", "budget",
+    "seeds_to_decide", "budget", "n_sources", "n_groups",
 }
 BOOL_COLUMNS = {"synthetic", "reference"}
 

@@ -54,6 +54,11 @@ class FitContext:
             ``needs_source``; trained once per (backbone, source task, seed) and shared.
         generator: the run's seeded torch generator; all randomness comes from it.
         device: torch device string.
+        source_train: the source task's training draw (the one its source model was tuned
+            on) as stem states with source labels, for methods with ``needs_source_data``
+            (e.g. joint multi-task training); None otherwise. ``source_num_labels``,
+            ``source_feature_dim``: its number of classes and the trunk's feature width on
+            its inputs (a sentence-pair task's differs from a single sentence's); 0 without a source.
     """
 
     backbone: Backbone
@@ -65,6 +70,9 @@ class FitContext:
     source: Classifier | None
     generator: torch.Generator
     device: str = "cpu"
+    source_train: LabeledStates | None = None
+    source_num_labels: int = 0
+    source_feature_dim: int = 0
     examples_processed: int = 0
     training: list[dict[str, object]] = dataclasses.field(default_factory=list)
 
@@ -83,12 +91,19 @@ class Method(ABC):
 
     #: Whether ``fit`` needs the source-tuned model (fusion methods) or not (references).
     needs_source: ClassVar[bool] = False
+    #: Whether ``fit`` needs the source task's training data (``ctx.source_train``).
+    needs_source_data: ClassVar[bool] = False
     #: Stem weights the harness encodes the data with: "pretrained", or "random" (scratch).
     stem_init: ClassVar[StemInit] = "pretrained"
 
     @abstractmethod
     def fit(self, ctx: FitContext) -> Classifier:
         """Train on ``ctx.train`` (select on ``ctx.validation``) and return the model."""
+
+    @classmethod
+    def is_fusion(cls) -> bool:
+        """Whether the method uses a source task (runs per pair) or not (a reference)."""
+        return cls.needs_source or cls.needs_source_data
 
     def hyperparameters(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}

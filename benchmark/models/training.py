@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -133,6 +133,14 @@ def normalized_feature_distance(student: torch.Tensor, teacher: torch.Tensor) ->
     return (F.normalize(student, dim=1) - F.normalize(teacher, dim=1)).pow(2).sum(1).mean()
 
 
+def batch_features(module: nn.Module, states: States, idx: torch.Tensor, config: TrainConfig,
+                   device: str = "cpu") -> torch.Tensor:
+    """``module`` (e.g. a trunk, in its current mode, with gradients) on examples ``idx`` of
+    ``states``: ``(B, D)`` float32. For a second task's batches inside a training loop."""
+    with autocast(device, config.bf16):
+        return module(_to(states.batch(idx), device)).float()
+
+
 def accuracy_of(model: nn.Module, data: LabeledStates, config: TrainConfig, device: str) -> float:
     return float((predict_logits(model, data.states, config, device).argmax(1) == data.labels).float().mean())
 
@@ -177,15 +185,17 @@ def fit(
     device: str = "cpu",
     max_epochs: int | None = None,
     lr: float | None = None,
+    extra_parameters: Sequence[nn.Parameter] = (),
     desc: str = "train",
 ) -> TrainResult:
     """Train ``model`` in place with AdamW and early stopping on validation accuracy.
 
-    Parameters with ``requires_grad=False`` stay frozen. The best epoch's weights (highest
-    validation accuracy, earliest on ties) are restored at the end.
+    Parameters with ``requires_grad=False`` stay frozen. ``extra_parameters`` (e.g. a second
+    task's head used by ``extra_loss``) train at the head's learning rate. The best epoch's
+    weights of ``model`` (highest validation accuracy, earliest on ties) are restored at the end.
     """
     model.to(device)
-    head_params = [p for p in model.head.parameters() if p.requires_grad]
+    head_params = [p for p in model.head.parameters() if p.requires_grad] + list(extra_parameters)
     trunk_params = [p for p in model.trunk.parameters() if p.requires_grad]
     groups = [{"params": head_params, "lr": config.head_lr}]
     if trunk_params:

@@ -84,7 +84,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         train = ws.states(spec.target, spec.seed, "target", "train", init, spec.budget)
         val = ws.states(spec.target, spec.seed, "target", "validation", init, spec.budget)
         source = ws.source_model(job.needs.source, job.needs.seed) if job.needs else None
-        if type(method).needs_source and source is None:
+        if (type(method).needs_source and source is None) or (type(method).needs_source_data and not spec.source_task):
             raise ConfigError(f"method {spec.method!r} needs a source task")
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
@@ -92,6 +92,10 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             source=copy.deepcopy(source) if type(method).needs_source else None,
             generator=torch.Generator().manual_seed(spec.seed),
             device=ws.device,
+            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init)
+            if type(method).needs_source_data and spec.source_task else None,
+            source_num_labels=ws.resolve(spec.source_task).task.num_labels if spec.source_task else 0,
+            source_feature_dim=ws.resolve(spec.source_task).backbone.feature_dim if spec.source_task else 0,
         )
         t1 = time.perf_counter()
         if job.reuses_source_fit:

@@ -47,7 +47,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
             sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
             for seed in seeds:
                 for m in methods:
-                    if METHODS.get(m).needs_source:
+                    if METHODS.get(m).is_fusion():
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources)
                     else:
                         runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))

@@ -24,6 +24,9 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
   :func:`win_tie_loss`, :func:`negative_transfer_rate`
 - aggregates (rliable): :func:`iqm`, :func:`pooled_mean`, :func:`mean_of_means`,
   :func:`stratified_bootstrap_ci`, :func:`probability_of_improvement`, :func:`mean_rank`
+- transferability estimators (:mod:`.transferability`): :func:`logme`, :func:`leep`,
+  :func:`nce`, :func:`h_score`, :func:`knn_probe_accuracy`; their agreement with real gains:
+  :func:`rank_agreement`, :func:`mean_rank_agreement` (across targets)
 
 Bad input raises ``ValueError`` with one line naming the argument and the problem; a
 ``rng`` that is not a ``numpy.random.Generator`` raises ``TypeError``.
@@ -104,6 +107,15 @@ from benchmark.analysis.stats.sequential import (
     sequential_p_value,
     sequential_weights,
 )
+from benchmark.analysis.stats.transferability import (
+    h_score,
+    knn_probe_accuracy,
+    leep,
+    logme,
+    mean_rank_agreement,
+    nce,
+    rank_agreement,
+)
 
 __all__ = [
     "CORRECTIONS",
@@ -169,4 +181,11 @@ __all__ = [
     "verdicts",
     "wilcoxon_seeds",
     "win_tie_loss",
+    "h_score",
+    "knn_probe_accuracy",
+    "leep",
+    "logme",
+    "mean_rank_agreement",
+    "nce",
+    "rank_agreement",
 ]

@@ -1,0 +1,52 @@
+"""``ties``: TIES-merging of the target's and the source's task vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from benchmark.api import (
+    Classifier,
+    FitContext,
+    Method,
+    fit,
+    new_head,
+    parse_grid,
+    register_method,
+    select_scale,
+    task_vector,
+    ties_merge,
+)
+
+
+@register_method("ties")
+@dataclass
+class Ties(Method):
+    """Merge the target's and the source's task vectors by trim, elect sign, disjoint mean.
+
+    The trunk is fine-tuned on the target as ``target_only`` does; the target's and the
+    source's task vectors (tuned − pretrained, over the trunk's parameters) are TIES-merged:
+    each keeps its top ``density`` fraction of entries by magnitude, each entry's sign is
+    elected by the larger total mass, and the values agreeing with it are averaged. Then
+    ``θ = θ_pretrained + λ τ_merged`` with λ the value in ``scales`` with the best target
+    validation accuracy (the first on ties); the target head is kept. Yadav, Tam, Choshen,
+    Raffel & Bansal (2023), "TIES-Merging: Resolving Interference When Merging Models",
+    NeurIPS (``density`` 0.2 is their k = 20%).
+    """
+
+    needs_source: ClassVar[bool] = True
+    density: float = 0.2
+    scales: str = "0.6,0.8,1.0,1.2,1.4,1.6,1.8"
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        assert ctx.source is not None
+        grid = parse_grid(self.scales, "ties.scales")
+        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator, device=ctx.device, desc="ties")
+        ctx.record(result, extra_examples=len(grid) * len(ctx.validation))
+        pretrained = ctx.make_trunk()
+        merged = ties_merge([task_vector(model.trunk, pretrained), task_vector(ctx.source.trunk, pretrained)],
+                            self.density)
+        chosen, accuracies = select_scale(model, pretrained, merged, grid, ctx.validation, ctx.config, ctx.device)
+        ctx.training.append({"merge_scales": grid, "merge_val_accuracy": accuracies, "merge_scale": chosen})
+        return model

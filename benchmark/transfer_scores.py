@@ -1,0 +1,130 @@
+"""Transferability scores: before any target training, how well does each source model suit
+each target? Scored per (suite, source, target, budget, seed) on the target's training draw
+(the one the fusion runs of that seed train on), by the estimators of
+:mod:`benchmark.analysis.stats.transferability` and two simple baselines.
+
+Items are written one JSON file each, atomically, under
+``<results>/transferability/<suite>/<target>/<source>/budget=<b>/seed=<s>.json`` and reused while
+their key (source model file, target draw, estimator code) is unchanged, so the stage resumes.
+Only real sources are scored (controls are not candidates one would choose among), and only
+for seeds with a ``finetune`` run on disk: the gain they are compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from benchmark.analysis.stats import transferability as estimators
+from benchmark.analysis.transferability import DIRNAME, ESTIMATORS, REFERENCE_FUSION
+from benchmark.code_version import code_fingerprint
+from benchmark.data.controls import parse_control
+from benchmark.files import atomic_write_json
+from benchmark.models.training import accuracy_of, pooled_features, predict_logits
+from benchmark.runs.keys import content_hash
+from benchmark.runs.store import scan_runs
+from benchmark.runs.suite_catalog import get_suite
+from benchmark.runs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+KNN_K = 5
+_CODE = (Path(estimators.__file__), Path(__file__))
+
+
+@dataclass(frozen=True)
+class Item:
+    suite: str
+    source: str
+    target: str
+    budget: int
+    seed: int
+
+    def path(self, results: Path) -> Path:
+        return results / DIRNAME / self.suite / self.target / self.source / f"budget={self.budget}" / \
+            f"seed={self.seed}.json"
+
+
+def items_to_score(results: Path, suite: str) -> list[Item]:
+    """(source, target, budget, seed) of every ok ``finetune`` run with a real source."""
+    found = {Item(suite, r.source, r.target, r.run.budget, r.run.seed) for r in scan_runs(results, suite)
+             if r.method == REFERENCE_FUSION and r.status == "ok" and parse_control(r.source) is None}
+    return sorted(found, key=lambda i: (i.target, i.source, i.budget, i.seed))
+
+
+def item_key(ws: Workspace, item: Item) -> str:
+    return content_hash({"source_model": ws.source_fit_record(item.source, item.seed)["source_model"],
+                         "target": ws.fingerprint(item.target, item.seed, "target", item.budget),
+                         "code": code_fingerprint(_CODE), "knn_k": KNN_K})
+
+
+def score_item(ws: Workspace, item: Item) -> dict[str, float]:
+    """Every estimator's score of ``item``'s source model on its target training draw (NaN
+    when an estimator does not apply, e.g. a source head for sentence pairs on single sentences)."""
+    model = ws.source_model(item.source, item.seed)
+    config = ws.resolve(item.target).protocol.train
+    train = ws.states(item.target, item.seed, "target", "train", "pretrained", item.budget)
+    labels = train.labels.numpy()
+    features = pooled_features(model.trunk, train.states, config, ws.device).double().numpy()
+    scores: dict[str, float] = {}
+    scores["logme"] = estimators.logme(features, labels)
+    scores["h_score"] = estimators.h_score(features, labels)
+    scores["knn"] = estimators.knn_probe_accuracy(features, labels, k=KNN_K)
+    if features.shape[1] == model.head.in_features:
+        probabilities = torch.softmax(predict_logits(model, train.states, config, ws.device).double(), 1).numpy()
+        scores["leep"] = estimators.leep(probabilities, labels)
+        scores["nce"] = estimators.nce(probabilities.argmax(1), labels)
+    else:  # the source head reads another input kind's features: no source predictions
+        scores["leep"] = scores["nce"] = float("nan")
+    source_val = ws.states(item.source, item.seed, "source", "validation", "pretrained")
+    scores["source_accuracy"] = accuracy_of(model, source_val, ws.resolve(item.source).protocol.train, ws.device)
+    return {name: float(scores[name]) for name in ESTIMATORS}
+
+
+def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu", cache_dir: Path | None = None,
+                progress: Callable[[Item], None] | None = None) -> tuple[int, int, int]:
+    """Score every item of the suite not scored yet; returns (scored, reused, failed). One
+    failing item is recorded (``error``) and never stops the others."""
+    results = Path(results_dir)
+    suite = get_suite(suite_name)  # a name or a suite file
+    items = items_to_score(results, suite.name)
+    if not items:
+        return 0, 0, 0
+    ws = Workspace(suite, device, cache_dir)
+    counts = [0, 0, 0]
+    for item in tqdm(items, desc=f"transferability {suite.name}", unit="pair", leave=False):
+        path = item.path(results)
+        key = item_key(ws, item)
+        if path.exists():
+            try:
+                if json.loads(path.read_text()).get("key") == key:
+                    counts[1] += 1
+                    continue
+            except (OSError, ValueError):
+                pass  # unreadable: score again
+        record: dict[str, Any] = {"suite": item.suite, "source": item.source, "target": item.target,
+                                  "budget": item.budget, "seed": item.seed, "key": key, "error": None}
+        t0 = time.perf_counter()
+        try:
+            record["scores"] = score_item(ws, item)
+            counts[0] += 1
+        except Exception as exc:  # one bad item must not stop the stage
+            record.update(scores={name: None for name in ESTIMATORS}, error=f"{type(exc).__name__}: {exc}",
+                          traceback=traceback.format_exc())
+            log.error("transferability %s -> %s budget=%d seed=%d failed: %s", item.source, item.target,
+                      item.budget, item.seed, record["error"])
+            counts[2] += 1
+        record["seconds"] = time.perf_counter() - t0
+        atomic_write_json(path, record)
+        if progress is not None:
+            progress(item)
+    return counts[0], counts[1], counts[2]
