@@ -70,3 +70,34 @@ def test_two_run_processes_on_one_results_folder(tmp_path: Path) -> None:
     records = scan_runs(results, "smoke", include_planned=False)
     assert len(records) == 2 and all(r.status == "ok" for r in records)
     assert all(len(r.predictions()) == r.manifest["n_test"] for r in records)
+
+
+def test_leaderboard_while_a_run_writes_reads_a_consistent_snapshot(tmp_path: Path) -> None:
+    """A run in progress is missing, never failed or torn: each rebuild sees whole runs only."""
+    import pandas as pd
+
+    from benchmark.analysis.leaderboard import build_leaderboards
+    from benchmark.errors import BenchmarkError
+
+    results = tmp_path / "results"
+    env = {**os.environ, "BENCHMARK_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "benchmark", "run", "--suite", "smoke", "--tasks", "digits,mnist",
+           "--methods", "target_only,finetune,linear_probe", "--seeds", "0,1", "--results", str(results)]
+    writer = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: list[tuple[int, int]] = []  # (ok, missing) runs per snapshot
+    while writer.poll() is None:
+        try:
+            build_leaderboards(results, n_resamples=20)
+        except BenchmarkError:  # no runs folder yet
+            time.sleep(0.2)
+            continue
+        per_task = pd.read_csv(results / "leaderboards/per_task.csv")
+        assert (per_task["n_failed"] == 0).all()  # nothing half-written is taken for a failed run
+        assert (per_task["n_runs"] == per_task["n_seeds"] + per_task["n_missing"]).all()
+        seen.append((int(per_task["n_seeds"].sum()), int(per_task["n_missing"].sum())))
+    assert writer.communicate() and writer.returncode == 0
+    build_leaderboards(results, n_resamples=20)
+    final = pd.read_csv(results / "leaderboards/per_task.csv")
+    assert int(final["n_seeds"].sum()) == 12 and int(final["n_missing"].sum()) == 0
+    assert len(seen) >= 3 and any(missing for _, missing in seen), seen  # snapshots taken mid-run
+    assert [ok for ok, _ in seen] == sorted(ok for ok, _ in seen)  # runs only ever appear

@@ -116,3 +116,16 @@ def test_scoring_resumes_and_redoes_only_missing_or_unreadable_items(scored: tup
     assert score_suite(str(suite), results, cache_dir=smoke_cache) == (2, 4, 0)
     assert json.loads(first.read_text())["scores"] == before  # deterministic
     json.loads(second.read_text())
+
+
+def test_the_report_ranks_the_estimators_with_a_figure(scored: tuple[Path, Path]) -> None:
+    from benchmark.analysis.report import build_report
+
+    _, results = scored
+    written = build_report(results)
+    page = (results / "report/index.md").read_text(encoding="utf-8")
+    section = page.split("### Predicting transfer before training", 1)[1].split("\n### ", 1)[0]
+    ranking = pd.read_csv(results / "leaderboards/transferability_ranking.csv")
+    for name in ranking["estimator"]:
+        assert f"| {name} |" in section
+    assert any(p.name == "transferability_choose.png" for p in written)

@@ -249,3 +249,38 @@ def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: s
 # --------------------------------------------------------------------------- sections
 
 
+
+
+def transferability_figure(scores: pd.DataFrame, ranking: pd.DataFrame, *, suite: str, path: Path) -> Path:
+    """One panel per estimator (ranking order): per (target, budget), its sources' scores
+    (min-max scaled within the group, so groups share an axis) against finetune's gain; a line
+    joins a group's sources, blue when the higher score goes with the higher gain (τ > 0), red
+    when reversed, grey when undefined."""
+    estimators = list(ranking.sort_values("rank")["estimator"]) or list(scores["estimator"].unique())
+    cols = min(3, len(estimators))
+    rows_n = math.ceil(len(estimators) / cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(3.6 * cols, 3.0 * rows_n), squeeze=False, sharey=True)
+    for ax, name in zip(axes.flat, estimators, strict=False):
+        mine = scores[scores["estimator"] == name]
+        for _, group in mine.groupby(["target", "budget"], sort=True):
+            group = group.dropna(subset=["score", "finetune_gain"]).sort_values("score")
+            if len(group) < 2:
+                continue
+            span = group["score"].max() - group["score"].min()
+            x = (group["score"] - group["score"].min()) / span if span > 0 else np.full(len(group), 0.5)
+            tau = group["kendall_tau"].iloc[0]
+            colour = _NEUTRAL_COLOUR if isnan(tau) else _POSITIVE_COLOUR if tau > 0 else _NEGATIVE_COLOUR
+            ax.plot(x, 100 * group["finetune_gain"], "-o", color=colour, lw=1.2, ms=3.5, alpha=0.8)
+        mean = ranking.loc[ranking["estimator"] == name, "mean_kendall_tau"]
+        tau_text = fmt_num(mean.iloc[0]) if len(mean) else "–"
+        ax.set_title(f"{name}: mean τ {tau_text}", fontsize=9)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_xticks([0, 1], ["lowest score", "highest"], fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes.flat[len(estimators):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("finetune gain (points)", fontsize=8)
+    fig.suptitle(f"Does the score order the sources like the gain? ({suite})", fontsize=10)
+    fig.tight_layout()
+    return _savefig(fig, path)

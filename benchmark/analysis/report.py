@@ -42,6 +42,7 @@ from benchmark.analysis.figures import (
     heatmap_figure,
     slug,
     source_label,
+    transferability_figure,
 )
 from benchmark.analysis.leaderboard import build_leaderboards, leaderboards_dir
 from benchmark.analysis.schema import CSV_COLUMNS, control_rows
@@ -51,7 +52,7 @@ from benchmark.runs.store import REFERENCE_METHOD
 log = logging.getLogger(__name__)
 
 REPORT_DIRNAME = "report"
-_FIGURE_PREFIXES = ("heatmap_", "gain_", "budget_")
+_FIGURE_PREFIXES = ("heatmap_", "gain_", "budget_", "transferability_")
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -210,7 +211,7 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
         doc.para("No pair was judged negative.")
 
     _transferability_section(doc, tables["transferability.csv"].query("suite == @suite"),
-                             tables["transferability_ranking.csv"].query("suite == @suite"))
+                             tables["transferability_ranking.csv"].query("suite == @suite"), suite, out_dir, figures)
 
     problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
     doc.heading(3, "Failed and missing runs")
@@ -259,7 +260,8 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
         for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 6, 8, 9})
 
 
-def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.DataFrame) -> None:
+def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.DataFrame, suite: str,
+                             out_dir: Path, figures: list[Path]) -> None:
     """Estimators ranked by how well they order each target's sources like ``finetune``'s gain."""
     doc.heading(3, "Predicting transfer before training")
     if not len(scores):
@@ -280,6 +282,14 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
          fmt_num(r.mean_weighted_tau),
          f"[{fmt_num(r.mean_weighted_tau_low)}, {fmt_num(r.mean_weighted_tau_high)}]", str(r.description)]
         for r in ranking.sort_values("rank").itertuples(index=False)], numeric={0, 2, 3, 5})
+    if len(ranking):
+        path = out_dir / f"transferability_{slug(suite)}.png"
+        figures.append(transferability_figure(scores, ranking, suite=suite, path=path))
+        doc.image(path.name, f"Transferability scores against the measured finetune gain in suite {suite}, "
+                  "one panel per estimator",
+                  "Per target and budget, a line joins its sources: left the lower score, right the higher, "
+                  "height the measured gain of finetune. Blue: the higher score went with the higher gain; "
+                  "red: the reverse; grey: tied scores.")
     estimators = list(ranking.sort_values("rank")["estimator"]) or list(scores["estimator"].unique())
     rows = []
     for (t, b, s), group in scores.groupby(["target", "budget", "source"], sort=True):
