@@ -85,3 +85,14 @@ def test_validate_rejects_a_file_without_a_method(tmp_path: Path) -> None:
     path.write_text("x = 1\n")
     with pytest.raises(BenchmarkError, match="registers no new method"):
         validate_method_file(path)
+
+
+def test_validate_checks_a_built_in_method_file_as_registered(smoke_cache: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(smoke_cache))
+    path = Path(__file__).resolve().parents[1] / "baselines" / "task_arithmetic.py"
+    report = validate_method_file(path)
+    assert report.startswith("ok: task_arithmetic (")
+    from benchmark.models.method import METHODS
+
+    assert "task_arithmetic" in METHODS.names()  # checked, not unregistered
