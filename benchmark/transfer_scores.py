@@ -16,7 +16,6 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from benchmark.analysis.stats import transferability as estimators
-from benchmark.analysis.transferability import DIRNAME, ESTIMATORS, REFERENCE_FUSION
+from benchmark.analysis.transferability import DIRNAME, ESTIMATORS, KNN_K, REFERENCE_FUSION
 from benchmark.code_version import code_fingerprint
 from benchmark.data.controls import parse_control
 from benchmark.files import atomic_write_json
@@ -37,7 +36,6 @@ from benchmark.runs.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-KNN_K = 5
 _CODE = (Path(estimators.__file__), Path(__file__))
 
 
@@ -90,8 +88,8 @@ def score_item(ws: Workspace, item: Item) -> dict[str, float]:
     return {name: float(scores[name]) for name in ESTIMATORS}
 
 
-def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu", cache_dir: Path | None = None,
-                progress: Callable[[Item], None] | None = None) -> tuple[int, int, int]:
+def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
+                cache_dir: Path | None = None) -> tuple[int, int, int]:
     """Score every item of the suite not scored yet; returns (scored, reused, failed). One
     failing item is recorded (``error``) and never stops the others."""
     results = Path(results_dir)
@@ -125,6 +123,4 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu", c
             counts[2] += 1
         record["seconds"] = time.perf_counter() - t0
         atomic_write_json(path, record)
-        if progress is not None:
-            progress(item)
     return counts[0], counts[1], counts[2]
