@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmark.analysis.leaderboard import compute_leaderboards
-from benchmark.runs.plan import RunFilters
+from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import run_suite
 from benchmark.runs.store import RunRecord, scan_runs
+from benchmark.runs.suite_catalog import get_suite
 
 
 def _truncate(folder: Path) -> None:
@@ -80,7 +81,8 @@ def test_corrupted_runs_are_reported_left_out_and_rerun(smoke_results: Path, smo
     shutil.copytree(smoke_results / "runs/smoke/digits", results / "runs/smoke/digits")
     filters = RunFilters(tasks=["digits"])
     clean = scan_runs(results, "smoke", include_planned=False)
-    assert len(clean) == len(_ok(clean)) == 12
+    n_runs = len(plan_runs(get_suite("smoke"), filters))  # every method on digits, 2 seeds
+    assert len(clean) == len(_ok(clean)) == n_runs
     victims = {r.run: name for r, name in zip(clean[: len(CORRUPTIONS)], CORRUPTIONS, strict=True)}
     originals = {r.run: r.predictions() for r in clean if r.run in victims and r.predictions_path.exists()}
     for record in clean:
@@ -97,11 +99,11 @@ def test_corrupted_runs_are_reported_left_out_and_rerun(smoke_results: Path, smo
     tables = compute_leaderboards(list(scanned.values()), n_resamples=50)
     per_task = tables.per_task
     assert int(per_task["n_failed"].sum()) == len(victims)
-    assert int(per_task["n_seeds"].sum()) == 12 - len(victims)
+    assert int(per_task["n_seeds"].sum()) == n_runs - len(victims)
 
     # Repaired: the same command reruns exactly the corrupted runs, and gets their predictions back.
     summary = run_suite("smoke", results, filters, cache_dir=smoke_cache)
-    assert summary.n_ok == len(victims) and summary.n_skipped == 12 - len(victims)
+    assert summary.n_ok == len(victims) and summary.n_skipped == n_runs - len(victims)
     repaired = {r.run: r for r in scan_runs(results, "smoke", include_planned=False)}
     assert all(r.status == "ok" for r in repaired.values())
     for run, frame in originals.items():
