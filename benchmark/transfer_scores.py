@@ -65,9 +65,16 @@ def item_key(ws: Workspace, item: Item) -> str:
                          "code": code_fingerprint(_CODE), "knn_k": KNN_K})
 
 
-def score_item(ws: Workspace, item: Item) -> dict[str, float]:
+def source_accuracy(ws: Workspace, source: str, seed: int) -> float:
+    """The source model's accuracy on its own validation draw (a baseline estimator)."""
+    source_val = ws.states(source, seed, "source", "validation", "pretrained")
+    return accuracy_of(ws.source_model(source, seed), source_val, ws.resolve(source).protocol.train, ws.device)
+
+
+def score_item(ws: Workspace, item: Item, source_acc: float) -> dict[str, float]:
     """Every estimator's score of ``item``'s source model on its target training draw (NaN
-    when an estimator does not apply, e.g. a source head for sentence pairs on single sentences)."""
+    when an estimator does not apply, e.g. a source head for sentence pairs on single sentences);
+    ``source_acc`` is :func:`source_accuracy`, the same for every target of the source model."""
     model = ws.source_model(item.source, item.seed)
     config = ws.resolve(item.target).protocol.train
     train = ws.states(item.target, item.seed, "target", "train", "pretrained", item.budget)
@@ -83,8 +90,7 @@ def score_item(ws: Workspace, item: Item) -> dict[str, float]:
         scores["nce"] = estimators.nce(probabilities.argmax(1), labels)
     else:  # the source head reads another input kind's features: no source predictions
         scores["leep"] = scores["nce"] = float("nan")
-    source_val = ws.states(item.source, item.seed, "source", "validation", "pretrained")
-    scores["source_accuracy"] = accuracy_of(model, source_val, ws.resolve(item.source).protocol.train, ws.device)
+    scores["source_accuracy"] = source_acc
     return {name: float(scores[name]) for name in ESTIMATORS}
 
 
@@ -99,6 +105,7 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
         return 0, 0, 0
     ws = Workspace(suite, device, cache_dir)
     counts = [0, 0, 0]
+    source_accuracies: dict[tuple[str, int], float] = {}  # one per source model, not per target
     for item in tqdm(items, desc=f"transferability {suite.name}", unit="pair", leave=False):
         path = item.path(results)
         key = item_key(ws, item)
@@ -113,7 +120,9 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
                                   "budget": item.budget, "seed": item.seed, "key": key, "error": None}
         t0 = time.perf_counter()
         try:
-            record["scores"] = score_item(ws, item)
+            if (item.source, item.seed) not in source_accuracies:
+                source_accuracies[(item.source, item.seed)] = source_accuracy(ws, item.source, item.seed)
+            record["scores"] = score_item(ws, item, source_accuracies[(item.source, item.seed)])
             counts[0] += 1
         except Exception as exc:  # one bad item must not stop the stage
             record.update(scores={name: None for name in ESTIMATORS}, error=f"{type(exc).__name__}: {exc}",

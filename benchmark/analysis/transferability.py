@@ -22,13 +22,12 @@ import pandas as pd
 
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.stats.transferability import mean_rank_agreement, rank_agreement
-from benchmark.runs.store import NO_SOURCE
+from benchmark.runs.store import REFERENCE_METHOD
 
 log = logging.getLogger(__name__)
 
 DIRNAME = "transferability"
 REFERENCE_FUSION = "finetune"  # the gain the scores are meant to predict
-REFERENCE = "target_only"
 KNN_K = 5
 #: estimator name -> what it scores (CSV order)
 ESTIMATORS: dict[str, str] = {
@@ -57,11 +56,11 @@ def load_scores(results_dir: str | Path) -> list[dict[str, Any]]:
 
 def _seed_gains(runs: RunResults) -> dict[tuple[str, str, str, int, int], float]:
     """(suite, source, target, budget, seed) -> finetune accuracy - target_only accuracy (ok runs)."""
-    acc = {(r.suite, r.method, r.source, r.target, r.budget, r.seed): data.accuracy for r, data in runs.data.items()
-           if r.method in (REFERENCE, REFERENCE_FUSION)}
-    return {(suite, source, target, budget, seed): value - acc[(suite, REFERENCE, NO_SOURCE, target, budget, seed)]
-            for (suite, method, source, target, budget, seed), value in acc.items()
-            if method == REFERENCE_FUSION and (suite, REFERENCE, NO_SOURCE, target, budget, seed) in acc}
+    reference = {(r.suite, r.target, r.budget, r.seed): data.accuracy for r, data in runs.data.items()
+                 if r.method == REFERENCE_METHOD}
+    return {(r.suite, r.source, r.target, r.budget, r.seed): data.accuracy - reference[key]
+            for r, data in runs.data.items()
+            if r.method == REFERENCE_FUSION and (key := (r.suite, r.target, r.budget, r.seed)) in reference}
 
 
 def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],
