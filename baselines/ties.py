@@ -9,8 +9,6 @@ from benchmark.api import (
     Classifier,
     FitContext,
     Method,
-    fit,
-    new_head,
     parse_grid,
     register_method,
     select_scale,
@@ -24,7 +22,8 @@ from benchmark.api import (
 class Ties(Method):
     """Merge the target's and the source's task vectors by trim, elect sign, disjoint mean.
 
-    The trunk is fine-tuned on the target as ``target_only`` does; the target's and the
+    The start is the target-tuned model of ``target_only`` (the same fit, trained once and
+    shared); the target's and the
     source's task vectors (tuned − pretrained, over the trunk's parameters) are TIES-merged:
     each keeps its top ``density`` fraction of entries by magnitude, each entry's sign is
     elected by the larger total mass, and the values agreeing with it are averaged. Then
@@ -35,15 +34,15 @@ class Ties(Method):
     """
 
     needs_source: ClassVar[bool] = True
+    needs_reference_fit: ClassVar[bool] = True
     density: float = 0.2
     scales: str = "0.6,0.8,1.0,1.2,1.4,1.6,1.8"
 
     def fit(self, ctx: FitContext) -> Classifier:
-        assert ctx.source is not None
+        assert ctx.source is not None and ctx.reference is not None
         grid = parse_grid(self.scales, "ties.scales")
-        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator, device=ctx.device, desc="ties")
-        ctx.record(result, extra_examples=len(grid) * len(ctx.validation))
+        model = ctx.reference
+        ctx.examples_processed += len(grid) * len(ctx.validation)
         pretrained = ctx.make_trunk()
         merged = ties_merge([task_vector(model.trunk, pretrained), task_vector(ctx.source.trunk, pretrained)],
                             self.density)

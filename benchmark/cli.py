@@ -72,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         budgets=_ints(args.budgets, "--budgets"),
         hyperparameters=args.hp or [],
         retry_failed=args.retry_failed,
+        precision=args.precision,
     )
     from benchmark.runs.suite_catalog import get_suite
 
@@ -103,7 +104,7 @@ def _score_transferability(args: argparse.Namespace) -> tuple[int, int, int]:
     """Score the suite's (source, target, budget, seed) items that have a finetune run and no score yet."""
     from benchmark.transfer_scores import score_suite
 
-    counts = score_suite(args.suite, args.results, device=args.device)
+    counts = score_suite(args.suite, args.results, device=args.device, precision=args.precision)
     if counts[0] or counts[2]:
         logging.getLogger(__name__).info("transferability: %d scored, %d reused, %d failed", *counts)
     return counts
@@ -123,7 +124,7 @@ def cmd_transferability(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from benchmark.validate import validate_method_file
 
-    report = validate_method_file(args.path, device=args.device)
+    report = validate_method_file(args.path, device=args.device, precision=args.precision)
     print(report)
     return 0
 
@@ -184,6 +185,12 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
                    help="equivalence margin of a gain, as an accuracy difference (default 0.01 = 1 point)")
 
 
+def _add_precision_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=None,
+                   help="numeric precision of training and encoding for every protocol (default: the suite's, "
+                        "whose default is auto: bf16 where the device runs it natively, else fp32)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmark",
@@ -228,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--futility", action="store_true",
                    help="with --until-decided: add no seeds to pairs that no seed count up to the maximum "
                         "is projected to decide (saves runs, costs power; README 'Speed')")
+    _add_precision_option(p)
     _add_stats_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -238,12 +246,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="when a run is writing the results folder, wait this long for it (default: refuse)")
+    _add_precision_option(p)
     _add_stats_options(p)
     p.set_defaults(func=cmd_transferability)
 
     p = sub.add_parser("validate", help="check a submitted method file")
     p.add_argument("path")
     p.add_argument("--device", default="cpu")
+    _add_precision_option(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("leaderboard", help="rebuild leaderboards from results/runs")

@@ -32,7 +32,7 @@ from benchmark.models.training import accuracy_of, pooled_features, predict_logi
 from benchmark.runs.keys import content_hash
 from benchmark.runs.store import scan_runs
 from benchmark.runs.suite_catalog import get_suite
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def items_to_score(results: Path, suite: str) -> list[Item]:
 
 
 def item_key(ws: Workspace, item: Item) -> str:
-    return content_hash({"source_model": ws.source_fit_record(item.source, item.seed)["source_model"],
+    return content_hash({"source_model": ws.fit_key(FitJob(item.source, item.seed)),
                          "target": ws.fingerprint(item.target, item.seed, "target", item.budget),
                          "code": code_fingerprint(_CODE), "knn_k": KNN_K})
 
@@ -95,11 +95,11 @@ def score_item(ws: Workspace, item: Item, source_acc: float) -> dict[str, float]
 
 
 def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
-                cache_dir: Path | None = None) -> tuple[int, int, int]:
+                cache_dir: Path | None = None, precision: str | None = None) -> tuple[int, int, int]:
     """Score every item of the suite not scored yet; returns (scored, reused, failed). One
     failing item is recorded (``error``) and never stops the others."""
     results = Path(results_dir)
-    suite = get_suite(suite_name)  # a name or a suite file
+    suite = get_suite(suite_name).with_precision(precision, device)  # a name or a suite file
     items = items_to_score(results, suite.name)
     if not items:
         return 0, 0, 0

@@ -46,14 +46,15 @@ def unknown_attributes(cls: type) -> list[str]:
     return problems
 
 
-def validate_method_file(path: str | Path, device: str = "cpu", seeds: tuple[int, ...] = (0,)) -> str:
+def validate_method_file(path: str | Path, device: str = "cpu", seeds: tuple[int, ...] = (0,),
+                         precision: str | None = None) -> str:
     """Validate the methods a file registers; return a short report or raise BenchmarkError."""
     before = set(METHODS.names())
     # A file that is already registered (a built-in method, or an installed plug-in) is
     # checked as registered: importing it again would register its names twice.
     known = sorted(n for n in before if _source_file(METHODS.get(n)) == Path(path).resolve())
     if known:
-        return "\n".join(_validate(name, device, seeds) for name in known)
+        return "\n".join(_validate(name, device, seeds, precision) for name in known)
     try:
         load_module_from_file(path)
     except BenchmarkError:
@@ -67,7 +68,7 @@ def validate_method_file(path: str | Path, device: str = "cpu", seeds: tuple[int
             "(names already registered cannot be reused)."
         )
     try:
-        return "\n".join(_validate(name, device, seeds) for name in new)
+        return "\n".join(_validate(name, device, seeds, precision) for name in new)
     finally:  # validating is a check, not a registration
         for name in new:
             METHODS.unregister(name)
@@ -80,7 +81,7 @@ def _source_file(cls: type) -> Path | None:
         return None
 
 
-def _validate(name: str, device: str, seeds: tuple[int, ...]) -> str:
+def _validate(name: str, device: str, seeds: tuple[int, ...], precision: str | None = None) -> str:
     """Check one registered method; the report line, or raise BenchmarkError."""
     cls = METHODS.get(name)
     problems = hyperparameter_problems(cls) + unknown_attributes(cls)
@@ -92,7 +93,7 @@ def _validate(name: str, device: str, seeds: tuple[int, ...]) -> str:
     with tempfile.TemporaryDirectory(prefix="benchmark-validate-") as tmp:
         for attempt in range(2):
             results = Path(tmp) / f"attempt{attempt}"
-            summary = run_suite("smoke", results, RunFilters(methods=[name], seeds=list(seeds)),
+            summary = run_suite("smoke", results, RunFilters(methods=[name], seeds=list(seeds), precision=precision),
                                 device=device)
             if summary.n_failed:
                 raise BenchmarkError(f"method {name!r} failed on the smoke suite: {summary.failed[0]}")

@@ -175,6 +175,17 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
         f"equivalent when its adjusted TOST p < {alpha:g} (gain within ±{margin:g} points), else "
         f"inconclusive. MDE = the smallest gain the pair could detect (80% power)."
     )
+    precisions = sorted({p for cell in per_task["precision"].dropna().astype(str) for p in cell.split("+") if p})
+    mixed = per_task[per_task["precision"].astype(str).str.contains("+", regex=False)]
+    doc.para(f"Precision: the runs were computed in {' and '.join(precisions) or '–'} "
+             "(auto: bf16 where the CPU or GPU runs it natively, else fp32). Numbers reproduce bit for bit "
+             "only at the same precision, thread count and CPU kind; across them, only statistically.")
+    if len(mixed):
+        cells = ", ".join(f"{r.method} {source_label(str(r.source))}→{r.target} at {r.budget}"
+                          for r in mixed.head(8).itertuples(index=False))
+        doc.para(f"Warning: {len(mixed)} cells average runs of two precisions ({cells}"
+                 f"{' ...' if len(mixed) > 8 else ''}); rerun them at one precision before reading them.",
+                 note=True)
     synthetic = sorted(per_task.loc[per_task["synthetic"].astype(str) == "True", "target"]
                        .unique())
     if synthetic:

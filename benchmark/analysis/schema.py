@@ -23,7 +23,7 @@ TEST_WILCOXON = "wilcoxon"
 TESTS = (TEST_CROSSED, TEST_EQUIVALENCE, TEST_MCNEMAR, TEST_WILCOXON)
 
 PER_TASK_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "budget", "metric", "synthetic",
+    "suite", "method", "source", "control", "target", "budget", "metric", "synthetic", "precision",
     "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples",
     "accuracy_mean", "accuracy_std", "accuracy_ci_low", "accuracy_ci_high",
     "macro_f1_mean", "wall_seconds_mean", "examples_processed_mean",

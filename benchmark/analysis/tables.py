@@ -37,9 +37,15 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
         metric = next((str(m.get("primary_metric") or m.get("metric")) for m in manifests
                        if m.get("primary_metric") or m.get("metric")), "accuracy")
         synthetic = any(bool(m.get("synthetic")) for m in manifests)
+        precision = "+".join(sorted({run_precision(store.records[k].manifest) for k in ok}))
+        if "+" in precision:
+            log.warning("%s/%s/%s/%s/budget=%d mixes runs of precisions %s; rerun them at one precision "
+                        "(run --precision P --retry-failed does not; delete the odd runs or rerun the cell)",
+                        suite, target, method, source, budget, precision)
         row: dict[str, object] = {
             "suite": suite, "method": method, "source": source, "control": control_of(source),
             "target": target, "budget": budget, "metric": metric, "synthetic": synthetic,
+            "precision": precision,
             "n_runs": len(keys), "n_seeds": len(ok),
             "n_failed": statuses.count("failed"), "n_missing": statuses.count("missing"),
         }
@@ -58,6 +64,16 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
             row["examples_processed_mean"] = _nanmean([r.examples_processed for r in runs])
         rows.append(row)
     return frame(rows, PER_TASK_COLUMNS)
+
+
+def run_precision(manifest: dict[str, object]) -> str:
+    """The precision a run was computed at (``precision`` in run.json; older records: the
+    protocol's bf16 flag)."""
+    if manifest.get("precision"):
+        return str(manifest["precision"])
+    protocol = manifest.get("protocol")
+    train = protocol.get("train") if isinstance(protocol, dict) else None
+    return "bf16" if isinstance(train, dict) and train.get("bf16", True) else "fp32"
 
 
 def _accuracy_by_target(per_task: pd.DataFrame) -> pd.DataFrame:

@@ -59,6 +59,9 @@ class FitContext:
             (e.g. joint multi-task training); None otherwise. ``source_num_labels``,
             ``source_feature_dim``: its number of classes and the trunk's feature width on
             its inputs (a sentence-pair task's differs from a single sentence's); 0 without a source.
+        reference: for methods with ``needs_reference_fit``, a trainable copy of the reference
+            method's fit (``target_only``) on this run's target draw and seed, trained once and
+            shared with that run (so a merging method does not train it again); None otherwise.
     """
 
     backbone: Backbone
@@ -73,6 +76,7 @@ class FitContext:
     source_train: LabeledStates | None = None
     source_num_labels: int = 0
     source_feature_dim: int = 0
+    reference: Classifier | None = None
     examples_processed: int = 0
     training: list[dict[str, object]] = dataclasses.field(default_factory=list)
 
@@ -93,6 +97,8 @@ class Method(ABC):
     needs_source: ClassVar[bool] = False
     #: Whether ``fit`` needs the source task's training data (``ctx.source_train``).
     needs_source_data: ClassVar[bool] = False
+    #: Whether ``fit`` starts from the reference method's fit on the target (``ctx.reference``).
+    needs_reference_fit: ClassVar[bool] = False
     #: Stem weights the harness encodes the data with: "pretrained", or "random" (scratch).
     stem_init: ClassVar[StemInit] = "pretrained"
 

@@ -43,7 +43,8 @@ class TrainConfig:
     head_lr: float = 1e-3
     weight_decay: float = 0.01
     eval_batch_size: int = 256
-    bf16: bool = True
+    #: bf16 autocast: set from the protocol's resolved ``precision`` (not a suite key).
+    bf16: bool = False
     #: An epoch passes over the training set as often as it takes to see at least this many
     #: examples (0: once), so a 100-example target gets as many optimiser steps as a
     #: 1,000-example one and low-data baselines are not simply under-trained.

@@ -20,31 +20,32 @@ from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
 from benchmark.runs.keys import method_code_version, plugin_files, versions
 from benchmark.runs.store import RunId
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SourceJob:
-    """A source-tuned model that runs depend on: (source task, seed)."""
-
-    source: str
-    seed: int
-
-
-@dataclass(frozen=True)
 class RunJob:
-    """One run to execute, with its content key, its method's hyperparameters and the source
-    model it needs (explicit, so an executor can schedule it after that model)."""
+    """One run to execute, with its content key, its method's hyperparameters and the
+    reference fits it needs (its source model, the target's reference fit; explicit, so an
+    executor can schedule it after them)."""
 
     run: RunId
     key: str
     hyperparameters: dict[str, Any]
-    needs: SourceJob | None
-    #: The run is the source model's own fit (``target_only`` on the source's draw, see
-    #: :meth:`Workspace.is_source_fit`): serve that model instead of training it again.
-    reuses_source_fit: bool = False
+    needs: tuple[FitJob, ...] = ()
+    #: The run *is* the reference fit of its target draw (:meth:`Workspace.serves_reference_fit`):
+    #: the shared fit serves it instead of training it again.
+    serves_fit: bool = False
+
+    @property
+    def source_fit(self) -> FitJob | None:
+        return next((j for j in self.needs if j.role == "source"), None)
+
+    @property
+    def target_fit(self) -> FitJob | None:
+        return next((j for j in self.needs if j.role == "target"), None)
 
 
 @dataclass
@@ -68,7 +69,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     record: dict[str, Any] = {
         "status": "running", "suite": spec.suite, "target": spec.target, "source": spec.source_task,
         "method": spec.method, "budget": spec.budget, "seed": spec.seed, "backbone": p.backbone,
-        "protocol": p.to_dict(),
+        "precision": p.precision, "protocol": p.to_dict(),
         "hyperparameters": method.hyperparameters(), "key": job.key, "error": None, "traceback": None,
         "num_labels": task.num_labels, "label_names": list(task.label_names),
         "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
@@ -83,9 +84,12 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         init = type(method).stem_init
         train = ws.states(spec.target, spec.seed, "target", "train", init, spec.budget)
         val = ws.states(spec.target, spec.seed, "target", "validation", init, spec.budget)
-        source = ws.source_model(job.needs.source, job.needs.seed) if job.needs else None
+        source = ws.fitted(job.source_fit) if job.source_fit else None
         if (type(method).needs_source and source is None) or (type(method).needs_source_data and not spec.source_task):
             raise ConfigError(f"method {spec.method!r} needs a source task")
+        target_fit = job.target_fit
+        if type(method).needs_reference_fit and target_fit is None:
+            raise ConfigError(f"method {spec.method!r} needs the reference fit of its target")
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
             train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
@@ -96,12 +100,14 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             if type(method).needs_source_data and spec.source_task else None,
             source_num_labels=ws.resolve(spec.source_task).task.num_labels if spec.source_task else 0,
             source_feature_dim=ws.resolve(spec.source_task).backbone.feature_dim if spec.source_task else 0,
+            reference=ws.trainable_copy(target_fit) if type(method).needs_reference_fit and target_fit else None,
         )
+        if target_fit is not None:  # what the shared fit cost, so the run's cost stays the method's
+            record["reused_fit"] = ws.fit_record(target_fit)
         t1 = time.perf_counter()
-        if job.reuses_source_fit:
-            assert source is not None and job.needs is not None
-            model = copy.deepcopy(source)  # the same fit, trained once (README "Speed")
-            record["reused_fit"] = ws.source_fit_record(job.needs.source, job.needs.seed)
+        if job.serves_fit:
+            assert target_fit is not None
+            model = ws.trainable_copy(target_fit)  # the same fit, trained once (README "Performance")
         else:
             model = method.fit(ctx)
         fit_seconds = time.perf_counter() - t1

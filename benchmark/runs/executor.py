@@ -16,9 +16,9 @@ from typing import Protocol
 
 from tqdm.auto import tqdm
 
-from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
+from benchmark.runs.execute import RunJob, RunOutcome, execute_run
 from benchmark.runs.suites import Suite
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +38,15 @@ class WorkspaceSpec:
 
 
 class Executor(Protocol):
-    """Runs jobs and reports each finished run; must train a run's source model before it."""
+    """Runs jobs and reports each finished run; must make the fits a run needs before it.
+    Progress is the caller's (``on_result``)."""
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None: ...
 
 
 class LocalExecutor:
-    """Everything in this process, in order: the source models first, then the runs.
+    """Everything in this process, in order: the shared fits first, then the runs.
 
     ``workspace``: an already built workspace for the same suite to reuse (its in-memory data
     and states), e.g. the one the runner computed the run keys with."""
@@ -53,25 +54,23 @@ class LocalExecutor:
     def __init__(self, workspace: Workspace | None = None):
         self._workspace = workspace
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None:
         ws = self._workspace
         same = ws is not None and (ws.suite, ws.device, ws.cache_dir) == (
             workspace.suite, workspace.device, workspace.cache_dir)
         if ws is None or not same:
             ws = workspace.build()
-        train_sources(ws, sources)
-        bar = tqdm(runs, desc=f"suite {workspace.suite.name}", unit="run", disable=not runs)
-        for job in bar:
-            bar.set_postfix_str(job.run.label())
+        train_fits(ws, fits)
+        for job in runs:
             on_result(job, execute_run(ws, job))
 
 
-def train_sources(ws: Workspace, sources: Sequence[SourceJob]) -> None:
-    """Train (or load) each source model once; a failure is logged and resurfaces, recorded,
-    in every run that needs that model."""
-    for job in tqdm(sources, desc="source models", unit="model", disable=not sources):
+def train_fits(ws: Workspace, fits: Sequence[FitJob]) -> None:
+    """Train (or load) each shared fit once; a failure is logged and resurfaces, recorded, in
+    every run that needs that fit."""
+    for job in tqdm(fits, desc="shared fits", unit="fit", disable=not fits):
         try:
-            ws.source_model(job.source, job.seed)
+            ws.fitted(job)
         except Exception as exc:
-            log.error("source model %s seed=%d failed: %s", job.source, job.seed, exc)
+            log.error("fit %s failed: %s", job.label(), exc)

@@ -21,6 +21,8 @@ class RunFilters:
     budgets: list[int] | None = None
     hyperparameters: list[str] = field(default_factory=list)
     retry_failed: bool = False
+    #: auto | bf16 | fp32 for every protocol (None: each protocol's own, default auto).
+    precision: str | None = None
 
 
 def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:

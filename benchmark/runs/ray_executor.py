@@ -11,6 +11,7 @@ Resume is the store's content-keyed skip, as with the local executor.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -19,13 +20,12 @@ from types import ModuleType
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from benchmark.errors import ConfigError
 from benchmark.faults import fault_point
-from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
+from benchmark.runs.execute import RunJob, RunOutcome, execute_run
 from benchmark.runs.executor import OnResult, WorkspaceSpec
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,10 @@ def import_ray() -> ModuleType:
 
 
 @dataclass(frozen=True)
-class SourceWeights:
-    """What a source-model task returns: the weights on CPU, or the error that stopped it."""
+class FitWeights:
+    """What a fit task returns: the job, its weights on CPU, or the error that stopped it."""
 
+    job: FitJob
     state: Mapping[str, torch.Tensor] | None
     error: str | None = None
 
@@ -64,28 +65,32 @@ def worker_workspace(spec: WorkspaceSpec, threads: int) -> Workspace:
             suite = get_suite(suite.file)
             if suite.content_hash != spec.suite.content_hash:
                 raise ConfigError(f"suite file {suite.file} changed during the run; rerun the command")
+            # The driver's resolved protocols: the precision is the driver's choice, not this node's.
+            suite = dataclasses.replace(suite, protocols=spec.suite.protocols)
         _WORKSPACES[key] = WorkspaceSpec(suite, spec.device, spec.cache_dir).build()
     return _WORKSPACES[key]
 
 
-def train_source(spec: WorkspaceSpec, job: SourceJob, threads: int) -> SourceWeights:
-    """Ray task: train (or load from this node's cache) one source model."""
+def train_fit(spec: WorkspaceSpec, job: FitJob, threads: int) -> FitWeights:
+    """Ray task: train (or load from this node's cache) one shared fit."""
     ws = worker_workspace(spec, threads)
     fault_point("ray.source")
     try:
-        model = ws.source_model(job.source, job.seed)
+        model = ws.fitted(job)
     except Exception as exc:  # recorded in every run that needs it, as the local executor does
-        return SourceWeights(None, f"{type(exc).__name__}: {exc}")
-    return SourceWeights({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        return FitWeights(job, None, f"{type(exc).__name__}: {exc}")
+    return FitWeights(job, {k: v.detach().cpu() for k, v in model.state_dict().items()})
 
 
-def run_job(spec: WorkspaceSpec, job: RunJob, source: SourceWeights | None, threads: int) -> RunOutcome:
-    """Ray task: one run, given its source model's weights (resolved by Ray before it starts)."""
+def run_job(spec: WorkspaceSpec, job: RunJob, threads: int, *fits: FitWeights) -> RunOutcome:
+    """Ray task: one run, given the weights of the fits it needs (resolved by Ray before it starts:
+    they are top-level arguments)."""
     ws = worker_workspace(spec, threads)
     fault_point("ray.run")
-    if job.needs is not None and source is not None and source.state is not None:
-        ws.adopt_source_model(job.needs.source, job.needs.seed, source.state)
-    # A source that failed upstream is tried once more here, so its error lands in the record.
+    for fit in fits:
+        if fit.state is not None:
+            ws.adopt_fit(fit.job, fit.state)
+    # A fit that failed upstream is tried once more here, so its error lands in the record.
     return execute_run(ws, job)
 
 
@@ -127,18 +132,21 @@ class RayExecutor:
         else:
             ray.init(num_cpus=self.num_workers, **options)
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None:
         ray = import_ray()
         self._init(ray)
         resources = {"num_cpus": self.cpus_per_run, "num_gpus": self.gpus_per_run, "max_retries": self.max_retries}
-        source_task = ray.remote(**resources)(train_source)
+        fit_task = ray.remote(**resources)(train_fit)
         run_task = ray.remote(**resources)(run_job)
         threads = self.threads_per_run
-        source_refs = {job: source_task.remote(workspace, job, threads) for job in sources}
-        pending = {run_task.remote(workspace, job, source_refs.get(job.needs) if job.needs else None, threads): job
+        fit_refs = {job: fit_task.remote(workspace, job, threads) for job in fits}
+        # A run's need may be another job with the same content key: find it by key.
+        ws = workspace.build()
+        by_key = {ws.fit_key(job): ref for job, ref in fit_refs.items()}
+        pending = {run_task.remote(workspace, job, threads,
+                                   *[by_key[ws.fit_key(n)] for n in job.needs if ws.fit_key(n) in by_key]): job
                    for job in runs}
-        bar = tqdm(total=len(pending), desc=f"suite {workspace.suite.name} (ray)", unit="run", disable=not pending)
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
@@ -151,9 +159,6 @@ class RayExecutor:
                         log.error("run lost: %s: %s", job.run.label(), first)
                         outcome = lost_run(job, f"{type(exc).__name__}: {first}")
                     on_result(job, outcome)
-                    bar.set_postfix_str(job.run.label())
-                    bar.update()
         finally:  # an interrupted driver leaves no work running on the cluster
             for ref in pending:
                 ray.cancel(ref, force=True)
-            bar.close()

@@ -13,14 +13,16 @@ from pathlib import Path
 from benchmark.data.task import get_task
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
-from benchmark.models.method import METHODS, Method, make_method, parse_overrides
-from benchmark.runs.execute import RunJob, RunOutcome, SourceJob
+from benchmark.models.method import Method, make_method, parse_overrides
+from benchmark.runs.execute import RunJob, RunOutcome
 from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
 from benchmark.runs.keys import content_hash, method_code_version
 from benchmark.runs.plan import RunFilters, plan_runs
+from benchmark.runs.progress import RunProgress, format_seconds
 from benchmark.runs.store import RunId, RunStore
 from benchmark.runs.suite_catalog import get_suite
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.suites import Suite
+from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,12 @@ class Summary:
     n_ok: int = 0
     n_failed: int = 0
     wall_seconds: float = 0.0
+    precision: str = ""
     failed: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done, "
-                f"{self.n_failed} failed ({self.wall_seconds:.0f} s)")
+                f"{self.n_failed} failed (precision {self.precision}, {format_seconds(self.wall_seconds)} wall)")
         if self.failed:
             text += "; failed: " + "; ".join(self.failed[:5]) + (" ..." if len(self.failed) > 5 else "")
         return text
@@ -52,6 +55,28 @@ def run_key(ws: Workspace, run: RunId, method: Method) -> str:
                          "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                          "hyperparameters": method.hyperparameters(), "data": data,
                          "code": method_code_version(type(method))})
+
+
+def _job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
+    """The job of ``run`` with the reference fits it needs: its source model, and its target's
+    reference fit when its method starts from it or the run is that fit itself."""
+    needs: list[FitJob] = []
+    if run.source_task and type(method).needs_source:
+        needs.append(FitJob(run.source, run.seed))
+    serves = ws.serves_reference_fit(run, method)
+    if serves or type(method).needs_reference_fit:
+        needs.append(FitJob(run.target, run.seed, "target", run.budget))
+    return RunJob(run, key, method.hyperparameters(), tuple(needs), serves_fit=serves)
+
+
+def shared_fits(ws: Workspace, jobs: list[RunJob]) -> list[FitJob]:
+    """One job per distinct fit the runs need (jobs with one content key are one fit: e.g. a
+    target draw equal to the source draw), in a stable order."""
+    by_key: dict[str, FitJob] = {}
+    for job in jobs:
+        for need in job.needs:
+            by_key.setdefault(ws.fit_key(need), need)
+    return sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
 
 
 def _check_available(runs: list[RunId]) -> None:
@@ -74,7 +99,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     missing.
     """
     filters = filters or RunFilters()
-    suite = get_suite(suite_name)
+    suite = get_suite(suite_name).with_precision(filters.precision, device)
     overrides = parse_overrides(filters.hyperparameters)
     runs = list(runs) if runs is not None else plan_runs(suite, filters)
     _check_available(runs)
@@ -83,7 +108,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     methods = {m: make_method(m, overrides.get(m)) for m in sorted({r.method for r in runs})}
     spec = WorkspaceSpec(suite, device, cache_dir)
     ws = spec.build()  # keys need the data fingerprints; the local executor builds its own
-    summary = Summary(n_planned=len(runs))
+    summary = Summary(n_planned=len(runs), precision=precision_label(suite))
     jobs: list[RunJob] = []
     for run in runs:
         method = methods[run.method]
@@ -91,16 +116,14 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         if store.is_finished(run, key, filters.retry_failed):
             summary.n_skipped += 1
         else:
-            needs = SourceJob(run.source, run.seed) if run.source_task and METHODS.get(run.method).needs_source \
-                else None
-            reuse = ws.is_source_fit(run, method)
-            if reuse:
-                needs = SourceJob(run.target, run.seed)
-            jobs.append(RunJob(run, key, method.hyperparameters(), needs, reuses_source_fit=reuse))
+            jobs.append(_job(ws, run, key, method))
     if jobs:
         log.info("%d of %d runs to do (%d already done)", len(jobs), len(runs), summary.n_skipped)
-    # Source models first: they are shared by every fusion method of their seed.
-    sources = sorted({j.needs for j in jobs if j.needs}, key=lambda s: (s.source, s.seed))
+    # Reference fits first: shared by every fusion method of their seed and by target_only.
+    fits = shared_fits(ws, jobs)
+
+    progress = RunProgress([_kind(ws, j.run) for j in jobs], summary.n_skipped, len(runs),
+                           f"suite {suite.name} ({precision_label(suite)})")
 
     def on_result(job: RunJob, outcome: RunOutcome) -> None:
         # Provenance: which suite file (and which version of it) asked for this run.
@@ -112,8 +135,26 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         else:
             summary.n_failed += 1
             summary.failed.append(f"{job.run.label()}: {outcome.record['error']}")
+        seconds = float((outcome.record.get("timings") or {}).get("wall_seconds", float("nan")))
+        progress.done(_kind(ws, job.run), seconds, job.run.label())
 
     t0 = time.perf_counter()
-    (executor or LocalExecutor(ws)).execute(spec, sources, jobs, on_result)
+    try:
+        (executor or LocalExecutor(ws)).execute(spec, fits, jobs, on_result)
+    finally:
+        progress.close()
     summary.wall_seconds = time.perf_counter() - t0
     return summary
+
+
+def _kind(ws: Workspace, run: RunId) -> tuple[str, str, int]:
+    """What a run's cost depends on most: its input family, method and target budget."""
+    return ws.resolve(run.target).task.family, run.method, run.budget
+
+
+def precision_label(suite: Suite) -> str:
+    """``bf16`` when every protocol runs at bf16, else ``text fp32, image bf16``."""
+    found = suite.precisions()
+    if len(set(found.values())) == 1:
+        return next(iter(found.values()))
+    return ", ".join(f"{family} {p}" for family, p in sorted(found.items()))

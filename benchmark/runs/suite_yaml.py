@@ -18,6 +18,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
         tokens: 48                # token budget of a text (default: the backbone's)
         pair_encoding: siamese    # siamese (each sentence alone) | cross (one sequence)
         pair_tokens: 128          # budget per sentence of a pair (cross: of the pair)
+        precision: auto           # auto (bf16 where native, else fp32) | bf16 | fp32
         budgets: {train: [100, 1000], validation: 300, test: 5000, source_train: 1000}
         train: {max_epochs: 3, patience: 0, batch_size: 32, lr: 2.0e-4, head_lr: 2.0e-3}
 
@@ -39,15 +40,16 @@ from benchmark.data.yaml_task import load_task_yaml, read_yaml
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
 from benchmark.models.backbones import PAIR_ENCODINGS
 from benchmark.models.method import METHODS
+from benchmark.models.precision import PRECISIONS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.suites import Protocol, Suite
 
 KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "max_seeds", "methods",
         "protocols")
 REQUIRED = ("name", "tasks", "protocols")
-PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "budgets", "train")
+PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "precision", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
-TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "bf16")  # bf16: from precision
 FAMILIES = ("text", "image")
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 PAIR_RE = re.compile(r"^\s*([^\s>-][^>]*?)\s*->\s*(\S.*?)\s*$")
@@ -95,7 +97,14 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     if encoding not in PAIR_ENCODINGS:
         raise _fail(path, f"{where}pair_encoding {encoding!r} is unknown.{did_you_mean(str(encoding), PAIR_ENCODINGS)}"
                           f" Known: {', '.join(PAIR_ENCODINGS)}.")
+    precision = raw.get("precision", "auto")
+    if precision not in PRECISIONS:
+        raise _fail(path, f"{where}precision {precision!r} is unknown.{did_you_mean(str(precision), PRECISIONS)} "
+                          "Use auto (bf16 where the device runs it natively, else fp32), bf16 or fp32.")
     train = raw.get("train") or {}
+    if "bf16" in train:
+        raise _fail(path, f"{where}train.bf16 is replaced by {where}precision: auto | bf16 | fp32 "
+                          f"(write precision: {'bf16' if train['bf16'] is True else 'fp32'}).")
     _keys(train, TRAIN_KEYS, path, where + "train.")
     try:
         config = TrainConfig(**{k: _typed(v, TrainConfig, k) for k, v in train.items()})
@@ -104,7 +113,8 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     return Protocol(raw["backbone"], str(raw.get("trainable", "top-1")),
                     train_budgets, budgets.get("validation", 300), budgets.get("test", 1000),
                     budgets.get("source_train", 1000), config,
-                    tokens=raw.get("tokens"), pair_tokens=raw.get("pair_tokens"), pair_encoding=encoding)
+                    tokens=raw.get("tokens"), pair_tokens=raw.get("pair_tokens"), pair_encoding=encoding,
+                    precision=precision)
 
 
 def _positive_int(value: Any) -> bool:

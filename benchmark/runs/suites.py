@@ -6,6 +6,7 @@ Suites are YAML files (:mod:`benchmark.runs.suite_yaml` reads one,
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from benchmark.models.backbones import InputSettings, PairEncoding
@@ -22,6 +23,8 @@ class Protocol:
     ``train_budgets`` is the low-data axis: every target runs at each of them.
     ``tokens``, ``pair_tokens`` and ``pair_encoding`` say how text is fed to the backbone
     (:class:`~benchmark.models.backbones.InputSettings`; None: the backbone's defaults).
+    ``precision`` is ``auto | bf16 | fp32`` as written; :meth:`with_precision` resolves it
+    (``auto``: bf16 only where the device runs it natively) before any run is keyed.
     """
 
     backbone: str
@@ -34,15 +37,22 @@ class Protocol:
     tokens: int | None = None
     pair_tokens: int | None = None
     pair_encoding: PairEncoding = "siamese"
+    precision: str = "auto"
 
     def inputs(self) -> InputSettings:
         return InputSettings(self.tokens, self.pair_tokens, self.pair_encoding)
 
+    def with_precision(self, requested: str | None, device: str) -> Protocol:
+        """This protocol at a concrete precision: ``requested`` (e.g. ``--precision``) or its own,
+        resolved for ``device``; the training settings' bf16 flag follows it."""
+        from benchmark.models.precision import resolve_precision
+
+        chosen = resolve_precision(requested or self.precision, device)
+        return dataclasses.replace(self, precision=chosen, train=dataclasses.replace(self.train, bf16=chosen == "bf16"))
+
     def to_dict(self) -> dict[str, object]:
         """What a run's numbers depend on: every field but the list of target budgets (a run
         records its own budget, so adding a budget to a suite reruns nothing)."""
-        import dataclasses
-
         out = dataclasses.asdict(self)
         del out["train_budgets"]
         return out
@@ -65,6 +75,15 @@ class Suite:
     max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
+
+    def with_precision(self, requested: str | None = None, device: str = "cpu") -> Suite:
+        """This suite with every protocol's precision resolved (see :meth:`Protocol.with_precision`)."""
+        return dataclasses.replace(self, protocols={family: p.with_precision(requested, device)
+                                                    for family, p in self.protocols.items()})
+
+    def precisions(self) -> dict[str, str]:
+        """family -> precision of each protocol (resolved once :meth:`with_precision` ran)."""
+        return {family: p.precision for family, p in self.protocols.items()}
 
     def budgets(self, task: str) -> tuple[int, ...]:
         """The target train budgets ``task`` runs at (its family's protocol's)."""

@@ -2,8 +2,9 @@
 
 Each target is resolved once into a :class:`ResolvedTask` (task, its family's protocol,
 backbone and frozen depth); everything below is looked up through it. Stem states are
-cached on disk by content and in memory for the process; source-tuned models are trained
-once per (backbone, protocol, source, seed) and cached on disk.
+cached on disk by content and in memory for the process; fits of the reference method
+(source models, ``target_only`` fits, the start of the merging methods) are trained once per
+content key and cached on disk.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from benchmark.data.task import Budget, Task, get_task
 from benchmark.errors import ConfigError
 from benchmark.faults import fault_point
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
-from benchmark.models.method import METHODS, FitContext, Method, make_method
+from benchmark.models.method import FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
 from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version
 from benchmark.runs.store import REFERENCE_METHOD, RunId
@@ -52,6 +53,21 @@ class ResolvedTask:
         return self.task.name
 
 
+@dataclass(frozen=True)
+class FitJob:
+    """A reference fit that runs depend on: the reference method on the draw of ``task`` for
+    ``seed`` as a source (``role="source"``, the protocol's source budget) or as a target at
+    ``budget``. Explicit, so an executor can schedule it before the runs that need it."""
+
+    task: str
+    seed: int
+    role: Role = "source"
+    budget: int | None = None
+
+    def label(self) -> str:
+        return f"{self.task} seed={self.seed}" + (f" budget={self.budget}" if self.role == "target" else "")
+
+
 class TrunkFactory:
     """Builds fresh trunks for a method. Holds no reference to the workspace or its data, so
     a method cannot reach the test split through it."""
@@ -73,17 +89,18 @@ class Workspace:
     """Shared, cached inputs of a suite's runs in one process."""
 
     def __init__(self, suite: Suite, device: str = "cpu", cache_dir: Path | None = None):
-        self.suite = suite
+        self.suite = suite.with_precision(None, device)  # no-op for an already resolved suite
         self.device = device
         self.cache_dir = cache_dir
         root = cache_dir or paths.cache_dir()
         self.cache = FeatureCache(root / "features")
-        self.model_dir = root / "source_models"
+        self.model_dir = root / "fits"
         self._resolved: dict[str, ResolvedTask] = {}
         self._data: dict[tuple[str, int, Role, int | None], datasets.DatasetDict] = {}
         self._fingerprints: dict[tuple[str, int, Role, int | None], str] = {}
         self._states: dict[tuple[Any, ...], LabeledStates] = {}
-        self._sources: dict[tuple[str, int], Classifier] = {}
+        self._fits: dict[str, Classifier] = {}
+        self._fit_keys: dict[tuple[str, int, Role, int | None], str] = {}
         self._pretrained: dict[str, torch.nn.Module] = {}
 
     def resolve(self, task_name: str) -> ResolvedTask:
@@ -145,87 +162,108 @@ class Workspace:
             pretrained = self._pretrained[rt.backbone.name]
         return TrunkFactory(rt.backbone, rt.n_frozen, init, seed, pretrained)
 
-    def source_model(self, source: str, seed: int) -> Classifier:
-        """The frozen source-tuned classifier for (backbone, source task, seed): trained once, cached.
+    # Fits of the reference method, shared by content: a source model is the reference fit on
+    # the source's draw, a target_only run is the reference fit on the target's draw, and the
+    # merging methods start from that same fit. Trained once, cached on disk by content key.
 
-        The recipe is the reference method's fit on the source's draw, so a ``target_only``
-        run on that same draw is this model (:meth:`is_source_fit`)."""
-        if (source, seed) not in self._sources:
-            path = self._source_path(source, seed)
-            model = self._load_source(path, source, seed) if path.exists() else None
+    def fit_key(self, job: FitJob) -> str:
+        """Content key of a reference fit: backbone, protocol (precision included), the draw's
+        train and validation content, seed and the recipe's code. Two jobs with one key are one fit."""
+        key = (job.task, job.seed, job.role, job.budget)
+        if key not in self._fit_keys:
+            rt = self.resolve(job.task)
+            draw = self.data(job.task, job.seed, job.role, job.budget)
+            recipe = make_method(REFERENCE_METHOD)
+            self._fit_keys[key] = content_hash({
+                "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
+                "data": data_fingerprint(datasets.DatasetDict({s: draw[s] for s in ("train", "validation")})),
+                "seed": job.seed, "recipe": REFERENCE_METHOD, "hyperparameters": recipe.hyperparameters(),
+                "code": method_code_version(type(recipe)),  # the recipe's version covers all its code
+            })
+        return self._fit_keys[key]
+
+    def fitted(self, job: FitJob) -> Classifier:
+        """The frozen reference fit of ``job``: from memory, the disk cache, or trained now."""
+        key = self.fit_key(job)
+        if key not in self._fits:
+            path = self._fit_path(job)
+            model = self._load_fit(path, job) if path.exists() else None
             if model is None:
-                model, history = self._train_source(source, seed)
+                model, history = self._train_fit(job)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")  # own name: workers may race
                 torch.save(model.state_dict(), tmp)
                 record = path.with_suffix(".json")
                 tmp_record = record.with_suffix(f".{os.getpid()}.tmp.json")
-                tmp_record.write_text(json.dumps(history))
+                tmp_record.write_text(json.dumps({"key": key, **history}))
                 tmp_record.replace(record)  # the record first: a model file always has one
-                fault_point("source_model.before_replace")
+                fault_point("fit.before_replace")
                 tmp.replace(path)
-            self._sources[(source, seed)] = freeze(model)
-        return self._sources[(source, seed)]
+            self._fits[key] = freeze(model)
+        return self._fits[key]
 
-    def _load_source(self, path: Path, source: str, seed: int) -> Classifier | None:
-        """The cached source model, or None (with a warning) when its file is unreadable."""
-        model = self._source_skeleton(source, seed)
+    def source_model(self, source: str, seed: int) -> Classifier:
+        """The frozen source-tuned classifier for (backbone, source task, seed): the reference
+        fit on the source's draw."""
+        return self.fitted(FitJob(source, seed))
+
+    def trainable_copy(self, job: FitJob) -> Classifier:
+        """A fresh, trainable copy of the reference fit of ``job`` (the trunk's trainable blocks
+        train again, as a fresh trunk's would), for a method that starts from it."""
+        model = self._fit_skeleton(job)
+        model.load_state_dict(self.fitted(job).state_dict())
+        return model.eval()
+
+    def _load_fit(self, path: Path, job: FitJob) -> Classifier | None:
+        """The cached fit, or None (with a warning) when its file is unreadable."""
+        model = self._fit_skeleton(job)
         try:
             model.load_state_dict(torch.load(path, weights_only=True))
         except Exception as exc:  # a torn or foreign file is retrained, never used
-            log.warning("retraining source model %s: unreadable cache file (%s)", path.name, str(exc)[:200])
+            log.warning("retraining %s: unreadable cache file (%s)", path.name, str(exc)[:200])
             return None
         return model
 
-    def source_fit_record(self, source: str, seed: int) -> dict[str, Any]:
-        """What training the source model for (source, seed) cost and measured: its file name,
-        ``fit_seconds``, ``examples_processed`` and ``training`` history (run.json's fields)."""
-        path = self._source_path(source, seed)
+    def fit_record(self, job: FitJob) -> dict[str, Any]:
+        """What the reference fit of ``job`` cost and measured (run.json's ``reused_fit``): its
+        file name, ``fit_seconds``, ``examples_processed`` and ``training`` history."""
+        path = self._fit_path(job)
         record = path.with_suffix(".json")
         history = json.loads(record.read_text()) if record.exists() else {}
-        return {"source_model": path.name, **history}
+        history.pop("key", None)
+        return {"fit": path.name, **history}
 
-    def is_source_fit(self, run: RunId, method: Method) -> bool:
-        """Whether ``run`` is the fit that trains the source model of (run.target, run.seed):
-        the reference method, its default hyperparameters, and a target draw equal to the
-        source draw (the budget is the protocol's source budget)."""
-        if run.method != REFERENCE_METHOD or run.source_task:
-            return False
-        if method.hyperparameters() != make_method(REFERENCE_METHOD).hyperparameters():
-            return False
-        return self.fingerprint(run.target, run.seed, "target", run.budget) == \
-            self.fingerprint(run.target, run.seed, "source")
+    def serves_reference_fit(self, run: RunId, method: Method) -> bool:
+        """Whether ``run`` *is* a reference fit: the reference method with its default
+        hyperparameters, so the shared fit serves it (trained once, whoever asks first)."""
+        return run.method == REFERENCE_METHOD and not run.source_task and \
+            method.hyperparameters() == make_method(REFERENCE_METHOD).hyperparameters()
 
-    def _source_path(self, source: str, seed: int) -> Path:
-        rt = self.resolve(source)
-        recipe = method_code_version(METHODS.get(REFERENCE_METHOD))
-        key = content_hash({"backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
-                            "task": source, "data": self.fingerprint(source, seed, "source"),
-                            "seed": seed, "recipe": recipe})  # the recipe's version covers all its code
-        return self.model_dir / f"{source}-seed{seed}-{key}.pt"
+    def _fit_path(self, job: FitJob) -> Path:
+        return self.model_dir / f"{job.task}-seed{job.seed}-{self.fit_key(job)}.pt"
 
-    def adopt_source_model(self, source: str, seed: int, state: Mapping[str, torch.Tensor]) -> None:
-        """Use ``state`` (the weights of :meth:`source_model` computed elsewhere, e.g. by another
-        worker) as the source model for (source, seed) in this workspace."""
-        model = self._source_skeleton(source, seed)
+    def adopt_fit(self, job: FitJob, state: Mapping[str, torch.Tensor]) -> None:
+        """Use ``state`` (the weights of :meth:`fitted` computed elsewhere, e.g. by another
+        worker) as the fit of ``job`` in this workspace."""
+        model = self._fit_skeleton(job)
         model.load_state_dict(state)
-        self._sources[(source, seed)] = freeze(model)
+        self._fits[self.fit_key(job)] = freeze(model)
 
-    def _source_skeleton(self, source: str, seed: int) -> Classifier:
-        rt = self.resolve(source)
-        return Classifier(self.trunk_factory(rt, "pretrained", seed)(),
+    def _fit_skeleton(self, job: FitJob) -> Classifier:
+        rt = self.resolve(job.task)
+        return Classifier(self.trunk_factory(rt, "pretrained", job.seed)(),
                           torch.nn.Linear(rt.backbone.feature_dim, rt.task.num_labels))
 
-    def _train_source(self, source: str, seed: int) -> tuple[Classifier, dict[str, Any]]:
-        """Source recipe: the reference method on the source's draw. Returns the model and what
-        training it cost (seconds, examples, history)."""
-        rt = self.resolve(source)
+    def _train_fit(self, job: FitJob) -> tuple[Classifier, dict[str, Any]]:
+        """The reference method on the draw of ``job``. Returns the model and what training it
+        cost (seconds, examples, history)."""
+        rt = self.resolve(job.task)
         ctx = FitContext(
             backbone=rt.backbone, config=rt.protocol.train, num_labels=rt.task.num_labels,
-            train=self.states(source, seed, "source", "train", "pretrained"),
-            validation=self.states(source, seed, "source", "validation", "pretrained"),
-            make_trunk=self.trunk_factory(rt, "pretrained", seed), source=None,
-            generator=torch.Generator().manual_seed(seed), device=self.device,
+            train=self.states(job.task, job.seed, job.role, "train", "pretrained", job.budget),
+            validation=self.states(job.task, job.seed, job.role, "validation", "pretrained", job.budget),
+            make_trunk=self.trunk_factory(rt, "pretrained", job.seed), source=None,
+            generator=torch.Generator().manual_seed(job.seed), device=self.device,
         )
         t0 = time.perf_counter()
         model = make_method(REFERENCE_METHOD).fit(ctx)

@@ -215,6 +215,6 @@ class FeatureCache:
 
 
 def autocast(device: str, enabled: bool = True) -> torch.autocast:
-    """bf16 autocast on ``device`` when ``enabled``: 2-2.5x faster on these CPUs at the same
-    accuracy (measured, see README "Performance"); the protocol's ``bf16`` setting turns it off."""
+    """bf16 autocast on ``device`` when ``enabled`` (the protocol's resolved precision is bf16:
+    see :mod:`benchmark.models.precision`); a no-op context otherwise."""
     return torch.autocast("cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16, enabled=enabled)
