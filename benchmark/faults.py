@@ -15,7 +15,7 @@ written to its temporary file), ``atomic_write.before_replace`` (the temporary f
 not yet moved into place), ``store.run_json_removed`` (a rerun's old ``run.json`` deleted,
 predictions not yet written), ``store.predictions_written`` (predictions in place,
 ``run.json`` not), ``train.epoch`` (after each training epoch, sources included),
-``stem_cache.before_replace``, ``source_model.before_replace``, ``runner.after_run`` (a run
+``stem_cache.before_replace``, ``fit.before_replace``, ``runner.after_run`` (a run
 stored), ``ray.source`` and ``ray.run`` (in Ray tasks).
 """
 

@@ -45,10 +45,10 @@ from torch.func import functional_call, stack_module_state  # noqa: E402
 
 from benchmark.models.backbones.base import States, autocast  # noqa: E402
 from benchmark.models.training import Classifier, bucketed_order, new_head, predict_logits  # noqa: E402
-from benchmark.runs.execute import RunJob, SourceJob, execute_run  # noqa: E402
+from benchmark.runs.execute import RunJob, execute_run  # noqa: E402
 from benchmark.runs.store import NO_SOURCE, RunId, RunStore  # noqa: E402
 from benchmark.runs.suite_catalog import get_suite  # noqa: E402
-from benchmark.runs.workspace import Workspace  # noqa: E402
+from benchmark.runs.workspace import FitJob, Workspace  # noqa: E402
 
 SUITE = "default"
 #: (target, method, source, budget): text and image, reference and fusion, both budgets.
@@ -58,7 +58,7 @@ TEXT_TARGETS = {"rotten_tomatoes", "conventions", "debates"}
 
 
 def job(target: str, method: str, source: str, budget: int) -> RunJob:
-    needs = SourceJob(source, 0) if source != NO_SOURCE else None
+    needs = (FitJob(source, 0),) if source != NO_SOURCE else ()
     return RunJob(RunId(SUITE, target, method, source, budget, 0), "bench", {}, needs)
 
 
@@ -255,7 +255,7 @@ def reuse_section(results: Path) -> None:
             n += 1
             reused += float(record["reused_fit"].get("fit_seconds", 0.0))
         spent += float(record.get("timings", {}).get("wall_seconds", 0.0))
-    print(f"  {n} target_only runs served a source model's fit: {reused:.0f} s of training not repeated "
+    print(f"  {n} runs served a shared fit: {reused:.0f} s of training not repeated "
           f"(the runs themselves took {spent:.0f} s)")
 
 

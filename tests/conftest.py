@@ -11,6 +11,16 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+#: Fixtures that train real models: a test using one is marked slow (``scripts/test.sh --fast``
+#: leaves it out). Modules that train in subprocesses mark themselves (``pytestmark``).
+TRAINING_FIXTURES = frozenset({"smoke_cache", "smoke_results"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def smoke_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

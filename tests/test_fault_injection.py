@@ -21,8 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from benchmark.faults import ENV_VAR
+
+pytestmark = pytest.mark.slow  # trains real models in subprocesses
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "benchmark", "run", "--suite", "smoke", "--tasks", "digits",
@@ -30,7 +33,7 @@ COMMAND = [sys.executable, "-m", "benchmark", "run", "--suite", "smoke", "--task
 #: (point, how many of its occurrences to try): the subset reaches each at least this often.
 POINTS = {"atomic_write.partial": 16, "atomic_write.before_replace": 16, "store.run_json_removed": 3,
           "store.predictions_written": 3, "train.epoch": 12, "stem_cache.before_replace": 4,
-          "source_model.before_replace": 2, "runner.after_run": 3}
+          "fit.before_replace": 2, "runner.after_run": 3}
 TIMING_COLUMNS = ("wall_seconds_mean",)  # the only figures that differ between two executions
 
 

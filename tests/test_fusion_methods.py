@@ -16,7 +16,7 @@ from benchmark.models.merging import add_vector, parse_grid, task_vector, ties_m
 from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
 from benchmark.runs.suite_catalog import get_suite
-from benchmark.runs.workspace import Workspace
+from benchmark.runs.workspace import FitJob, Workspace
 
 NEW_METHODS = ("multitask", "task_arithmetic", "ties", "representation_fusion")
 
@@ -39,6 +39,7 @@ def _context(ws: Workspace, target: str, source: str, seed: int = 0) -> FitConte
         source_train=ws.states(source, seed, "source", "train", "pretrained"),
         source_num_labels=ws.resolve(source).task.num_labels,
         source_feature_dim=ws.resolve(source).backbone.feature_dim,
+        reference=ws.trainable_copy(FitJob(target, seed, "target", budget)),
     )
 
 

@@ -14,6 +14,8 @@ import pytest
 from benchmark.runs.lock import LOCK_FILENAME, ResultsBusy, results_lock
 from benchmark.runs.store import scan_runs
 
+pytestmark = pytest.mark.slow  # trains real models in subprocesses
+
 REPO = Path(__file__).resolve().parents[1]
 HOLD = "import sys, time; from benchmark.runs.lock import results_lock\n" \
        "with results_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(600)\n"

@@ -13,15 +13,18 @@ import torch
 
 from benchmark.analysis.leaderboard import compute_leaderboards
 from benchmark.faults import ENV_VAR
-from benchmark.runs.execute import RunJob, SourceJob
+from benchmark.runs.execute import RunJob
 from benchmark.runs.executor import OnResult, WorkspaceSpec
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import run_suite
 from benchmark.runs.store import RunStore, scan_runs
 from benchmark.runs.suite_catalog import get_suite
+from benchmark.runs.workspace import FitJob
 
 ray = pytest.importorskip("ray")
 from benchmark.runs.ray_executor import RayExecutor  # noqa: E402
+
+pytestmark = pytest.mark.slow  # trains real models in subprocesses
 
 TIMING_COLUMNS = {"wall_seconds_mean"}
 
@@ -72,7 +75,7 @@ class InterruptAfter(RayExecutor):
         super().__init__(threads_per_run=torch.get_num_threads())
         self.n = n
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None:
         seen = 0
 
@@ -83,7 +86,7 @@ class InterruptAfter(RayExecutor):
             if seen == self.n:
                 raise Interrupted
 
-        super().execute(workspace, sources, runs, counting)
+        super().execute(workspace, fits, runs, counting)
 
 
 def test_an_interrupted_ray_driver_resumes_without_redoing_finished_runs(

@@ -20,14 +20,15 @@ import pytest
 from benchmark.adaptive import run_until_decided
 from benchmark.analysis.leaderboard import compute_leaderboards
 from benchmark.analysis.stats.sequential import sequential_weights
-from benchmark.models.method import METHODS, FitContext, Method, register_method
+from benchmark.models.method import METHODS, FitContext, Method, make_method, register_method
 from benchmark.models.training import Classifier
-from benchmark.runs.execute import RunJob, RunOutcome, SourceJob, execute_run
-from benchmark.runs.executor import LocalExecutor, OnResult, WorkspaceSpec, train_sources
+from benchmark.runs.execute import RunJob, RunOutcome, execute_run
+from benchmark.runs.executor import LocalExecutor, OnResult, WorkspaceSpec, train_fits
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import run_suite
 from benchmark.runs.store import RunStore, scan_runs
 from benchmark.runs.suite_catalog import get_suite
+from benchmark.runs.workspace import FitJob
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,10 +99,10 @@ class ReverseExecutor:
     def __init__(self) -> None:
         self.order: list[RunJob] = []
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None:
         ws = workspace.build()
-        train_sources(ws, list(reversed(sources)))
+        train_fits(ws, list(reversed(fits)))
         outcomes: list[tuple[RunJob, RunOutcome]] = []
         for job in reversed(runs):
             self.order.append(job)
@@ -118,7 +119,7 @@ def test_any_executor_gives_the_local_executors_predictions(
     assert summary.n_failed == 0 and summary.n_ok == summary.n_planned > 0
     planned = plan_runs(get_suite("smoke"), RunFilters())
     assert [job.run for job in executor.order] == planned[::-1]
-    assert any(job.needs is not None for job in executor.order)  # sources are explicit dependencies
+    assert any(job.needs for job in executor.order)  # shared fits are explicit dependencies
     for spec in planned:
         mine = pd.read_parquet(RunStore(tmp_path).run_dir(spec) / "predictions.parquet")
         local = pd.read_parquet(RunStore(smoke_results).run_dir(spec) / "predictions.parquet")
@@ -231,7 +232,7 @@ class InterruptingExecutor(LocalExecutor):
         super().__init__()
         self.left = after
 
-    def execute(self, workspace: WorkspaceSpec, sources: Sequence[SourceJob], runs: Sequence[RunJob],
+    def execute(self, workspace: WorkspaceSpec, fits: Sequence[FitJob], runs: Sequence[RunJob],
                 on_result: OnResult) -> None:
         def counting(job: RunJob, outcome: RunOutcome) -> None:
             if self.left == 0:
@@ -239,7 +240,7 @@ class InterruptingExecutor(LocalExecutor):
             self.left -= 1
             on_result(job, outcome)
 
-        super().execute(workspace, sources, runs, counting)
+        super().execute(workspace, fits, runs, counting)
 
 
 def _undecided_at(results: Path, seeds: set[int]) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
@@ -293,22 +294,55 @@ def test_until_decided_adds_seeds_only_to_undecided_pairs_and_resumes(
 def test_target_only_on_the_source_draw_is_the_source_model_trained_once(
     smoke_results: Path, smoke_cache: Path
 ) -> None:
-    # In smoke, a target's draw is its source draw (both 96 examples): its target_only run
-    # serves the source model, and records what that fit cost.
+    # In smoke, a target's draw is its source draw (both 96 examples): one content key, one
+    # fit, serving the source model and the target_only run; the run records what it cost.
     run = next(r for r in plan_runs(get_suite("smoke"), RunFilters(tasks=["digits"], seeds=[1]))
                if r.method == "target_only")
     record = json.loads((RunStore(smoke_results).run_dir(run) / "run.json").read_text())
     reused = record["reused_fit"]
-    assert reused["source_model"].startswith("digits-seed1-") and reused["fit_seconds"] > 0
+    ws = WorkspaceSpec(get_suite("smoke"), "cpu", smoke_cache).build()
+    as_target, as_source = FitJob("digits", 1, "target", run.budget), FitJob("digits", 1)
+    assert ws.fit_key(as_target) == ws.fit_key(as_source)
+    assert reused["fit"] == f"digits-seed1-{ws.fit_key(as_source)}.pt" and reused["fit_seconds"] > 0
     assert reused["examples_processed"] > 0 and reused["training"][0]["val_accuracy"]
     assert record["examples_processed"] == record["n_test"]  # this run only predicted
-    # A fresh fit of the same run gives the same predictions, bit for bit.
-    ws = WorkspaceSpec(get_suite("smoke"), "cpu", smoke_cache).build()
-    fresh = execute_run(ws, RunJob(run, record["key"], {}, None))
+    # A fresh fit of the same run (no shared fit) gives the same predictions, bit for bit.
+    fresh = execute_run(ws, RunJob(run, record["key"], {}))
     assert fresh.ok and "reused_fit" not in fresh.record
     assert fresh.predictions is not None
     stored = pd.read_parquet(RunStore(smoke_results).run_dir(run) / "predictions.parquet")
     assert fresh.predictions.to_pandas().equals(stored)
-    # Off the source draw (another budget, or overridden hyperparameters) nothing is reused.
-    other = dataclasses.replace(run, budget=48)
-    assert not ws.is_source_fit(other, METHODS.get("target_only")())
+    # Another budget is another draw: another fit.
+    assert ws.fit_key(FitJob("digits", 1, "target", 48)) != ws.fit_key(as_source)
+    # Only the reference method's own run is served the fit.
+    assert ws.serves_reference_fit(run, make_method("target_only"))
+    assert not ws.serves_reference_fit(dataclasses.replace(run, method="finetune"), make_method("finetune"))
+
+
+@pytest.mark.parametrize("method", ["task_arithmetic", "ties"])
+def test_merging_methods_start_from_the_stored_target_only_fit(
+    smoke_cache: Path, tmp_path: Path, method: str
+) -> None:
+    # target_only first, then the merging method on the same draw: the merging run reuses the
+    # stored fit (no second training: the fit file is not rewritten, the run's history has no
+    # training loop), records it, and its start is bit for bit target_only's model.
+    filters = RunFilters(tasks=["digits"], methods=["target_only"], seeds=[0], budgets=None)
+    cache = tmp_path / "cache"
+    shutil.copytree(smoke_cache / "features", cache / "features")
+    assert run_suite("smoke", tmp_path / "results", filters, cache_dir=cache).n_failed == 0
+    fits = {p: p.stat().st_mtime_ns for p in (cache / "fits").glob("digits-*.pt")}
+    only = dataclasses.replace(filters, methods=[method], hyperparameters=[f"{method}.scales=0"]
+                               if method == "task_arithmetic" else [])
+    assert run_suite("smoke", tmp_path / "results", only, cache_dir=cache).n_failed == 0
+    assert {p: p.stat().st_mtime_ns for p in (cache / "fits").glob("digits-*.pt")} == fits  # not retrained
+    store = RunStore(tmp_path / "results")
+    ref_run = next(r for r in plan_runs(get_suite("smoke"), filters))
+    ref = json.loads((store.run_dir(ref_run) / "run.json").read_text())
+    for run in plan_runs(get_suite("smoke"), only):
+        record = json.loads((store.run_dir(run) / "run.json").read_text())
+        assert record["reused_fit"]["fit"] == ref["reused_fit"]["fit"]
+        assert all("val_accuracy" not in step for step in record["training"])  # no training loop ran
+        assert record["training"][0]["merge_scale"] in record["training"][0]["merge_scales"]
+        if method == "task_arithmetic":  # scale 0: the stored fit itself, so target_only's predictions
+            mine = pd.read_parquet(store.run_dir(run) / "predictions.parquet")
+            assert mine.equals(pd.read_parquet(store.run_dir(ref_run) / "predictions.parquet"))

@@ -116,7 +116,7 @@ def test_truncated_cache_files_are_rebuilt_not_used(tmp_path: Path, caplog: pyte
     first = run_suite("smoke", tmp_path / "first", filters, cache_dir=cache)
     assert first.n_ok == 1
     cached = sorted(cache.rglob("*.pt"))
-    assert any("source_models" in str(p) for p in cached) and any("features" in str(p) for p in cached)
+    assert any("fits" in str(p) for p in cached) and any("features" in str(p) for p in cached)
     for path in cached:  # as a full disk or a torn copy would leave them
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
     again = run_suite("smoke", tmp_path / "again", filters, cache_dir=cache)

@@ -36,7 +36,7 @@ class RunProgress:
             self._left[kind] += 1
         self._seconds: dict[Hashable, list[float]] = defaultdict(list)
         self.bar = tqdm(total=n_planned, initial=n_done, desc=desc, unit="run", disable=not kinds,
-                        bar_format="{desc}: {n_fmt}/{total_fmt} runs |{bar}| {elapsed} elapsed, {postfix}")
+                        bar_format="{desc}: {n_fmt}/{total_fmt} runs |{bar}| {elapsed} elapsed{postfix}")
         self.bar.set_postfix_str("ETA: after the first run")
 
     def done(self, kind: Hashable, seconds: float, label: str) -> None:

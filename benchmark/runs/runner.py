@@ -57,7 +57,7 @@ def run_key(ws: Workspace, run: RunId, method: Method) -> str:
                          "code": method_code_version(type(method))})
 
 
-def _job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
+def make_job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
     """The job of ``run`` with the reference fits it needs: its source model, and its target's
     reference fit when its method starts from it or the run is that fit itself."""
     needs: list[FitJob] = []
@@ -99,10 +99,11 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     missing.
     """
     filters = filters or RunFilters()
-    suite = get_suite(suite_name).with_precision(filters.precision, device)
+    suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
     runs = list(runs) if runs is not None else plan_runs(suite, filters)
     _check_available(runs)
+    suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
     store = RunStore(results_dir)
     store.write_plan(suite.name, list(plan) if plan is not None else runs)
     methods = {m: make_method(m, overrides.get(m)) for m in sorted({r.method for r in runs})}
@@ -116,7 +117,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         if store.is_finished(run, key, filters.retry_failed):
             summary.n_skipped += 1
         else:
-            jobs.append(_job(ws, run, key, method))
+            jobs.append(make_job(ws, run, key, method))
     if jobs:
         log.info("%d of %d runs to do (%d already done)", len(jobs), len(runs), summary.n_skipped)
     # Reference fits first: shared by every fusion method of their seed and by target_only.
