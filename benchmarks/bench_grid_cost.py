@@ -54,14 +54,14 @@ def price(suite: Suite, ws: Workspace, filters: RunFilters, measured: dict[str, 
     runs = plan_runs(suite, RunFilters(tasks=filters.tasks, seeds=[0]))
     n_seeds = len(filters.seeds or suite.seeds)
     out: dict[str, float] = defaultdict(float)
-    jobs = [make_job(ws, r, "", make_method(r.method)) for r in runs]
+    jobs = [make_job(ws, r, run_key(ws, r, make_method(r.method)), make_method(r.method)) for r in runs]
     for job in jobs:
         fam = _family(ws, job.run)
-        seconds = measured[job.run.label()]
+        seconds = measured[job.key]
         if old and job.run.method in REFITTING and job.target_fit is not None:
             seconds += fit_seconds[ws.fit_key(job.target_fit)]
         out[fam] += n_seeds * seconds
-    for fit in shared_fits(ws, jobs):
+    for fit in shared_fits(ws, jobs)[1]:
         out[ws.resolve(fit.task).task.family] += n_seeds * fit_seconds[ws.fit_key(fit)]
     for task in sorted({r.target for r in runs} | {r.source for r in runs if r.source_task}):
         fam = ws.resolve(task).task.family
@@ -114,12 +114,12 @@ def main() -> int:
                         part = "test" if split == "test" and init == "pretrained" else "per_seed"
                         stems[(task, part)] += time.perf_counter() - t0
             jobs: list[RunJob] = []
-            for r in runs:
-                if r.label() in measured:
-                    continue
+            for r in runs:  # a run both grids share (same content key: protocol, data, code) runs once
                 method = make_method(r.method)
-                jobs.append(make_job(ws, r, run_key(ws, r, method), method))
-            for fit in shared_fits(ws, jobs):
+                key = run_key(ws, r, method)
+                if key not in measured and key not in {j.key for j in jobs}:
+                    jobs.append(make_job(ws, r, key, method))
+            for fit in shared_fits(ws, jobs)[1]:
                 key = ws.fit_key(fit)
                 if key not in fit_seconds:
                     ws.fitted(fit)
@@ -128,7 +128,7 @@ def main() -> int:
                 outcome = execute_run(ws, job)
                 if not outcome.ok:
                     print(f"failed: {job.run.label()}: {outcome.record['error']}")
-                measured[job.run.label()] = float(outcome.record["timings"]["wall_seconds"])
+                measured[job.key] = float(outcome.record["timings"]["wall_seconds"])
             print(f"{name}: seed 0 measured ({len(runs)} runs)", flush=True)
         costs = {k: price(suites[k], spaces[k], filters, measured, fit_seconds, stems, old=k == "old")
                  for k in suites}
@@ -140,6 +140,13 @@ def main() -> int:
         print(f"{k:<8}{n:>7}{c.get('text', 0):>10.0f}{c.get('image', 0):>10.0f}{c.get('sequential', 0):>14.0f}"
               f"{c['all']:>10.0f}{c['all'] / 60:>8.1f}")
     print(f"\nratio new / old = {costs['new']['all'] / costs['old']['all']:.3f} (target <= 0.333)")
+    by_method: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for k in suites:
+        ws = spaces[k]
+        for r in plan_runs(suites[k], RunFilters(tasks=filters.tasks, seeds=[0])):
+            by_method[(k, r.method)].append(measured[run_key(ws, r, make_method(r.method))])
+    print("\nseconds per run at seed 0 (mean, by method): " + "; ".join(
+        f"{k} {m} {sum(v) / len(v):.1f}" for (k, m), v in sorted(by_method.items())))
     return 0
 
 

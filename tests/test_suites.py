@@ -144,7 +144,18 @@ def test_shipped_suites_are_files_and_listed() -> None:
         assert name in out.stdout
         assert get_suite(name).file.endswith(f"suite_files/{name}.yaml")
     assert "shipped" in out.stdout
-    assert get_suite("default").seeds == (0, 1, 2, 3, 4)
+    default = get_suite("default")
+    # Every task kind is a target (text, NLI, image), the NLI target with a real source and
+    # its positive control; sequential seeds are opt-in; precision follows the hardware.
+    from benchmark.data.task import get_task
+
+    kinds = {get_task(t).kind for t in default.targets()}
+    assert kinds == {"text", "text-pair", "image"}
+    nli = [t for t in default.targets() if get_task(t).kind == "text-pair"]
+    sources = {s for s, t in default.pairs() if t in nli}
+    assert any("~" not in s for s in sources) and any(s.endswith("~more") for s in sources)
+    assert default.max_seeds is None
+    assert {p.precision for p in default.protocols.values()} == {"auto"}
 
 
 @pytest.mark.parametrize(("edit", "message"), [

@@ -26,7 +26,8 @@ from benchmark.code_version import (  # noqa: F401  (re-exported)
     code_fingerprint,
     method_code_version,
 )
-from benchmark.data.task import TASKS, column, get_task
+from benchmark.data.fingerprint import draw_fingerprint
+from benchmark.data.task import TASKS, get_task
 
 
 def content_hash(obj: Any) -> str:
@@ -63,9 +64,8 @@ def plugin_files(method_cls: type, tasks: Iterable[str]) -> dict[str, Any]:
 
 
 def data_fingerprint(dd: datasets.DatasetDict) -> str:
-    """Hash of the ids and labels of every split of a subsample."""
-    return content_hash({s: [column(dd[s], "id").astype(str).tolist(), column(dd[s], "label").astype(int).tolist()]
-                         for s in dd})
+    """Hash of the content of every split of a subsample: ids, labels and inputs."""
+    return draw_fingerprint(dd)
 
 
 def versions() -> dict[str, str]:

@@ -141,11 +141,7 @@ class RayExecutor:
         run_task = ray.remote(**resources)(run_job)
         threads = self.threads_per_run
         fit_refs = {job: fit_task.remote(workspace, job, threads) for job in fits}
-        # A run's need may be another job with the same content key: find it by key.
-        ws = workspace.build()
-        by_key = {ws.fit_key(job): ref for job, ref in fit_refs.items()}
-        pending = {run_task.remote(workspace, job, threads,
-                                   *[by_key[ws.fit_key(n)] for n in job.needs if ws.fit_key(n) in by_key]): job
+        pending = {run_task.remote(workspace, job, threads, *[fit_refs[n] for n in job.needs if n in fit_refs]): job
                    for job in runs}
         try:
             while pending:

@@ -4,6 +4,7 @@ and write what comes back through the store. Leaderboards and the report are not
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -69,14 +70,16 @@ def make_job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
     return RunJob(run, key, method.hyperparameters(), tuple(needs), serves_fit=serves)
 
 
-def shared_fits(ws: Workspace, jobs: list[RunJob]) -> list[FitJob]:
-    """One job per distinct fit the runs need (jobs with one content key are one fit: e.g. a
-    target draw equal to the source draw), in a stable order."""
+def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[FitJob]]:
+    """One job per distinct fit the runs need, in a stable order, and the runs with their needs
+    named by those jobs (jobs with one content key are one fit: e.g. a target draw equal to the
+    source draw), so an executor can match a run to its fits by the job alone."""
     by_key: dict[str, FitJob] = {}
     for job in jobs:
         for need in job.needs:
             by_key.setdefault(ws.fit_key(need), need)
-    return sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
+    runs = [dataclasses.replace(job, needs=tuple(by_key[ws.fit_key(n)] for n in job.needs)) for job in jobs]
+    return runs, sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
 
 
 def _check_available(runs: list[RunId]) -> None:
@@ -121,7 +124,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     if jobs:
         log.info("%d of %d runs to do (%d already done)", len(jobs), len(runs), summary.n_skipped)
     # Reference fits first: shared by every fusion method of their seed and by target_only.
-    fits = shared_fits(ws, jobs)
+    jobs, fits = shared_fits(ws, jobs)
 
     progress = RunProgress([_kind(ws, j.run) for j in jobs], summary.n_skipped, len(runs),
                            f"suite {suite.name} ({precision_label(suite)})")

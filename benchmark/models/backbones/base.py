@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from benchmark.code_version import stem_code_version
-from benchmark.data.task import column
+from benchmark.data.fingerprint import split_fingerprint
 from benchmark.faults import fault_point
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,9 @@ class Backbone(ABC):
 
 
 def _examples_fingerprint(examples: datasets.Dataset) -> str:
-    """Hash of the ids and inputs of a split subsample (labels excluded: the stem never sees them)."""
-    h = hashlib.sha256()
-    h.update(json.dumps(examples.column_names).encode())
-    h.update("\x00".join(column(examples, "id").astype(str).tolist()).encode())
-    fp = getattr(examples, "_fingerprint", None)
-    h.update(str(fp).encode())
-    return h.hexdigest()[:32]
+    """Hash of the content of a split subsample: ids and inputs (the caller drops the labels,
+    which the stem never sees)."""
+    return split_fingerprint(examples)[:32]
 
 
 class FeatureCache:
