@@ -34,18 +34,17 @@ class RunJob:
     run: RunId
     key: str
     hyperparameters: dict[str, Any]
-    needs: tuple[FitJob, ...] = ()
-    #: The run *is* the reference fit of its target draw (:meth:`Workspace.serves_reference_fit`):
-    #: the shared fit serves it instead of training it again.
+    #: The source model (the reference fit on the source's draw), for methods with needs_source.
+    source_fit: FitJob | None = None
+    #: The reference fit on the run's target draw, for methods with needs_reference_fit or a
+    #: run that *is* that fit (``serves_fit``: the shared fit serves it instead of training it).
+    target_fit: FitJob | None = None
     serves_fit: bool = False
 
     @property
-    def source_fit(self) -> FitJob | None:
-        return next((j for j in self.needs if j.role == "source"), None)
-
-    @property
-    def target_fit(self) -> FitJob | None:
-        return next((j for j in self.needs if j.role == "target"), None)
+    def needs(self) -> tuple[FitJob, ...]:
+        """The fits an executor must make before this run. Two may be one fit (same content key)."""
+        return tuple(j for j in (self.source_fit, self.target_fit) if j is not None)
 
 
 @dataclass

@@ -61,13 +61,10 @@ def run_key(ws: Workspace, run: RunId, method: Method) -> str:
 def make_job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
     """The job of ``run`` with the reference fits it needs: its source model, and its target's
     reference fit when its method starts from it or the run is that fit itself."""
-    needs: list[FitJob] = []
-    if run.source_task and type(method).needs_source:
-        needs.append(FitJob(run.source, run.seed))
+    source = FitJob(run.source, run.seed) if run.source_task and type(method).needs_source else None
     serves = ws.serves_reference_fit(run, method)
-    if serves or type(method).needs_reference_fit:
-        needs.append(FitJob(run.target, run.seed, "target", run.budget))
-    return RunJob(run, key, method.hyperparameters(), tuple(needs), serves_fit=serves)
+    target = FitJob(run.target, run.seed, "target", run.budget) if serves or type(method).needs_reference_fit else None
+    return RunJob(run, key, method.hyperparameters(), source, target, serves_fit=serves)
 
 
 def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[FitJob]]:
@@ -78,7 +75,10 @@ def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[F
     for job in jobs:
         for need in job.needs:
             by_key.setdefault(ws.fit_key(need), need)
-    runs = [dataclasses.replace(job, needs=tuple(by_key[ws.fit_key(n)] for n in job.needs)) for job in jobs]
+    def one(fit: FitJob | None) -> FitJob | None:
+        return by_key[ws.fit_key(fit)] if fit is not None else None
+
+    runs = [dataclasses.replace(job, source_fit=one(job.source_fit), target_fit=one(job.target_fit)) for job in jobs]
     return runs, sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
 
 
