@@ -89,7 +89,7 @@ def test_suite_files_take_precision_and_refuse_the_old_bf16_key(tmp_path: Path) 
         load_suite_file(bad)
     typo = tmp_path / "typo.yaml"
     typo.write_text(text.replace("name: smoke", "name: typo").replace("trainable: top-1", with_key.format("fp23")))
-    with pytest.raises(ConfigError, match="did you mean 'fp32'"):
+    with pytest.raises(ConfigError, match="Did you mean 'fp32'"):
         load_suite_file(typo)
 
 
