@@ -40,7 +40,7 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
         precision = "+".join(sorted({run_precision(store.records[k].manifest) for k in ok}))
         if "+" in precision:
             log.warning("%s/%s/%s/%s/budget=%d mixes runs of precisions %s; rerun them at one precision "
-                        "(run --precision P --retry-failed does not; delete the odd runs or rerun the cell)",
+                        "(run --precision P reruns every run of another precision)",
                         suite, target, method, source, budget, precision)
         row: dict[str, object] = {
             "suite": suite, "method": method, "source": source, "control": control_of(source),
