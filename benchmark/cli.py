@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from benchmark.errors import BenchmarkError, ConfigError, unknown_name
 
 if TYPE_CHECKING:
+    from benchmark.pipeline import RunRequest
     from benchmark.runs.executor import Executor
 
 log = logging.getLogger("benchmark")
@@ -60,62 +61,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run(args)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from benchmark.analysis.outputs import refresh_outputs
+def _request(args: argparse.Namespace) -> RunRequest:
+    from pathlib import Path
+
+    from benchmark.pipeline import RunRequest
     from benchmark.runs.plan import RunFilters
-    from benchmark.runs.runner import run_suite
 
     filters = RunFilters(
-        tasks=_split(args.tasks),
-        methods=_split(args.methods),
-        seeds=_ints(args.seeds, "--seeds"),
-        budgets=_ints(args.budgets, "--budgets"),
-        hyperparameters=args.hp or [],
-        retry_failed=args.retry_failed,
+        tasks=_split(getattr(args, "tasks", None)),
+        methods=_split(getattr(args, "methods", None)),
+        seeds=_ints(getattr(args, "seeds", None), "--seeds"),
+        budgets=_ints(getattr(args, "budgets", None), "--budgets"),
+        hyperparameters=getattr(args, "hp", None) or [],
+        retry_failed=getattr(args, "retry_failed", False),
         precision=args.precision,
     )
-    from benchmark.runs.suite_catalog import get_suite
+    return RunRequest(suite=args.suite, results_dir=Path(args.results), filters=filters, device=args.device,
+                      executor=_executor(args) if hasattr(args, "executor") else None,
+                      until_decided=getattr(args, "until_decided", False), max_seeds=getattr(args, "max_seeds", None),
+                      futility=getattr(args, "futility", False),
+                      alpha=args.alpha, correction=args.correction, margin=args.margin)
 
-    # A suite file may ask for sequential seeds itself (max_seeds); explicit --seeds run just those.
-    suite_max = get_suite(args.suite).max_seeds if filters.seeds is None else None
-    executor = _executor(args)
-    if args.max_seeds is not None and not args.until_decided:
-        raise ConfigError("--max-seeds only applies with --until-decided; add --until-decided.")
-    if args.until_decided or suite_max is not None:
-        from benchmark.adaptive import run_until_decided
 
-        adaptive = run_until_decided(args.suite, args.results, filters, max_seeds=args.max_seeds or suite_max or 6,
-                                     device=args.device, executor=executor, alpha=args.alpha,
-                                     correction=args.correction, margin=args.margin,
-                                     futility=args.futility)
-        _score_transferability(args)
-        refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
-        print(adaptive.line())
-        return 0 if adaptive.n_failed == 0 else 1
-    summary = run_suite(suite_name=args.suite, results_dir=args.results, filters=filters, device=args.device,
-                        executor=executor)
-    _score_transferability(args)
-    refresh_outputs(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
+def _run(args: argparse.Namespace) -> int:
+    from benchmark.pipeline import run_pipeline
+
+    summary = run_pipeline(_request(args))
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
 
 
-def _score_transferability(args: argparse.Namespace) -> tuple[int, int, int]:
-    """Score the suite's (source, target, budget, seed) items that have a finetune run and no score yet."""
-    from benchmark.transfer_scores import score_suite
-
-    counts = score_suite(args.suite, args.results, device=args.device, precision=args.precision)
-    if counts[0] or counts[2]:
-        logging.getLogger(__name__).info("transferability: %d scored, %d reused, %d failed", *counts)
-    return counts
-
-
 def cmd_transferability(args: argparse.Namespace) -> int:
     from benchmark.analysis.leaderboard import build_leaderboards
+    from benchmark.pipeline import score_transferability
     from benchmark.runs.lock import results_lock
 
     with results_lock(args.results, wait_seconds=args.wait):
-        scored, reused, failed = _score_transferability(args)
+        scored, reused, failed = score_transferability(_request(args))
         build_leaderboards(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
     print(f"transferability: {scored} scored, {reused} already scored, {failed} failed")
     return 0 if failed == 0 else 1

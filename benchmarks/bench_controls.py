@@ -27,8 +27,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
-from benchmark.analysis.outputs import refresh_outputs  # noqa: E402
-from benchmark.runs.runner import run_suite  # noqa: E402
+from benchmark.pipeline import RunRequest, run_pipeline  # noqa: E402
 from benchmark.runs.suite_catalog import get_suite  # noqa: E402
 
 
@@ -58,9 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_controls_"))
     try:
         results = work / "results"
-        summary = run_suite(str(suite_file(work, args.budget, args.seeds, args.methods)), results,
-                            cache_dir=work / "cache")
-        refresh_outputs(results, cache_dir=work / "cache")
+        suite = str(suite_file(work, args.budget, args.seeds, args.methods))
+        summary = run_pipeline(RunRequest(suite, results, cache_dir=work / "cache"))  # what `run` does
         tm = pd.read_csv(results / "leaderboards" / "transfer_matrix.csv", keep_default_na=False)
         tm = tm[tm["control"] != ""]
         print(f"controls at target budget {args.budget}, seeds {args.seeds}: {summary.line()}")

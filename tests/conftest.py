@@ -31,11 +31,9 @@ def smoke_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def smoke_results(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> Path:
     """The whole smoke suite, run once per test session on real data and real backbones."""
-    from benchmark.analysis.outputs import refresh_outputs
-    from benchmark.runs.runner import run_suite
+    from benchmark.pipeline import RunRequest, run_pipeline
 
     results = tmp_path_factory.mktemp("results")
-    summary = run_suite("smoke", results, cache_dir=smoke_cache)
+    summary = run_pipeline(RunRequest("smoke", results, cache_dir=smoke_cache))  # the CLI's entry point
     assert summary.n_failed == 0, summary.line()
-    refresh_outputs(results, cache_dir=smoke_cache)
     return results

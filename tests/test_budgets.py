@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.analysis.outputs import refresh_outputs
 from benchmark.data.task import Budget, column, get_task
 from benchmark.errors import BenchmarkError
+from benchmark.pipeline import RunRequest, run_pipeline
 from benchmark.runs.plan import RunFilters, plan_runs
-from benchmark.runs.runner import run_suite
+from benchmark.runs.runner import Summary, run_suite
 from benchmark.runs.suite_yaml import load_suite_file
 
 SUITE = """
@@ -60,10 +60,10 @@ def test_budgets_run_apart_and_adding_one_reruns_nothing(tmp_path: Path, smoke_c
     path = _suite(tmp_path)
     # Per seed: budget 30 has target_only, finetune from mnist and from digits~more; budget 90
     # has no control. mnist is only a source, so it is no target.
-    summary = run_suite(str(path), results, cache_dir=smoke_cache)
+    summary = run_pipeline(RunRequest(str(path), results, cache_dir=smoke_cache)).runs
+    assert isinstance(summary, Summary)
     assert (summary.n_planned, summary.n_failed) == (10, 0), summary.line()
     assert (results / "runs/budgets/digits/finetune/mnist/budget=90/seed=1/run.json").is_file()
-    refresh_outputs(results, cache_dir=smoke_cache)
     lb_dir = results / "leaderboards"
     tm = pd.read_csv(lb_dir / "transfer_matrix.csv", keep_default_na=False)
     assert sorted(zip(tm["source"], tm["budget"], strict=True)) == [

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.analysis.outputs import refresh_outputs
 from benchmark.data.controls import expected_direction, parse_control, register_controls
 from benchmark.data.task import Budget, column, get_task
 from benchmark.errors import BenchmarkError
-from benchmark.runs.runner import run_suite
+from benchmark.pipeline import RunRequest, run_pipeline
 from benchmark.runs.suite_yaml import load_suite_file
 
 SUITE = """
@@ -84,9 +83,8 @@ def test_unknown_control_kind_is_a_one_line_error(tmp_path: Path) -> None:
 
 def test_controls_run_as_sources_and_stay_out_of_the_method_ranking(tmp_path: Path, smoke_cache: Path) -> None:
     results = tmp_path / "results"
-    summary = run_suite(str(_suite(tmp_path)), results, cache_dir=smoke_cache)
+    summary = run_pipeline(RunRequest(str(_suite(tmp_path)), results, cache_dir=smoke_cache))
     assert summary.n_failed == 0, summary.line()
-    refresh_outputs(results, cache_dir=smoke_cache)
     lb_dir = results / "leaderboards"
     tm = pd.read_csv(lb_dir / "transfer_matrix.csv", keep_default_na=False)
     ft = tm[(tm["method"] == "finetune") & (tm["target"] == "digits")].set_index("source")

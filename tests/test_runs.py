@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.adaptive import run_until_decided
 from benchmark.analysis.leaderboard import compute_leaderboards
 from benchmark.analysis.stats.sequential import sequential_weights
 from benchmark.models.method import METHODS, FitContext, Method, make_method, register_method
 from benchmark.models.training import Classifier
+from benchmark.pipeline.sequential import run_until_decided
 from benchmark.runs.execute import RunJob, RunOutcome, execute_run
 from benchmark.runs.executor import LocalExecutor, OnResult, WorkspaceSpec, train_fits
 from benchmark.runs.plan import RunFilters, plan_runs

@@ -12,7 +12,7 @@ import datasets
 import numpy as np
 import pytest
 
-from benchmark.data import nli_generator
+from benchmark.data import nli_generator, nli_lexicon, nli_scenes
 from benchmark.data.task import INPUT_COLUMNS, SPLITS, Budget, Task, column, get_task, task_names
 from benchmark.errors import SourceUnavailable
 
@@ -164,16 +164,16 @@ def test_nli_generator_is_deterministic_and_consistent() -> None:
     for (
         a,
         b,
-    ) in nli_generator.COMPATIBLE_ACTIONS:  # no action pair is both neutral and contradictory
-        assert not nli_generator._exclusive(a, b, nli_generator.EXCLUSIVE_ACTIONS), (a, b)
+    ) in nli_lexicon.COMPATIBLE_ACTIONS:  # no action pair is both neutral and contradictory
+        assert not nli_lexicon._exclusive(a, b, nli_lexicon.EXCLUSIVE_ACTIONS), (a, b)
 
 
 def test_nli_generator_examples_follow_the_lexical_relations() -> None:
-    g = nli_generator._Gen(np.random.default_rng(0))
-    pasts = {past for past, _, _ in nli_generator.VERBS}
+    g = nli_scenes._Gen(np.random.default_rng(0))
+    pasts = {past for past, _, _ in nli_lexicon.VERBS}
     for _ in range(50):
         # entailed passive: the active sentence's subject is the passive's agent
-        pair = nli_generator.e_passive(g)
+        pair = nli_scenes.e_passive(g)
         assert pair is not None
         p, h = pair
         active, passive = (p, h) if " was " in h else (h, p)
@@ -181,16 +181,16 @@ def test_nli_generator_examples_follow_the_lexical_relations() -> None:
         subject = words[next(i for i, w in enumerate(words) if w in pasts) - 1]
         assert passive.strip(".").split()[-1] == subject
         # HANS swap: the very same words, in another order, not entailed
-        pair = nli_generator.n_swap(g)
+        pair = nli_scenes.n_swap(g)
         assert pair is not None
         p, h = pair
         if " was " not in h:
             assert p != h and sorted(p.lower().strip(".").split()) == sorted(
                 h.lower().strip(".").split()
             )
-    assert nli_generator._ancestors("poodle") == ["dog", "animal"]
-    assert "beagle" in nli_generator._co_hyponyms("poodle")
-    assert "musician" not in nli_generator._co_hyponyms("man")  # a man may be a musician
+    assert nli_lexicon._ancestors("poodle") == ["dog", "animal"]
+    assert "beagle" in nli_lexicon._co_hyponyms("poodle")
+    assert "musician" not in nli_lexicon._co_hyponyms("man")  # a man may be a musician
 
 
 def test_synthetic_nli_is_not_solved_by_one_word() -> None:

@@ -15,10 +15,10 @@ from benchmark.analysis.leaderboard import build_leaderboards
 from benchmark.analysis.stats import transferability as estimators
 from benchmark.analysis.transferability import ESTIMATORS
 from benchmark.models.training import pooled_features
+from benchmark.pipeline.transferability import Item, items_to_score, score_suite
 from benchmark.runs.runner import run_suite
 from benchmark.runs.suite_yaml import load_suite_file
 from benchmark.runs.workspace import Workspace
-from benchmark.transfer_scores import Item, items_to_score, score_suite
 
 SUITE = """
     name: choose

@@ -1,5 +1,5 @@
 """Does a transferability estimator predict the measured transfer? ``transferability.csv``
-and ``transferability_ranking.csv`` from the scored items (:mod:`benchmark.transfer_scores`)
+and ``transferability_ranking.csv`` from the scored items (:mod:`benchmark.pipeline.transferability`)
 and the runs' accuracies.
 
 For each (suite, target, budget) the candidates are the target's real sources; an estimator's
