@@ -127,8 +127,8 @@ def main() -> int:
             for job in jobs:
                 outcome = execute_run(ws, job)
                 if not outcome.ok:
-                    print(f"failed: {job.run.label()}: {outcome.record['error']}")
-                measured[job.key] = float(outcome.record["timings"]["wall_seconds"])
+                    print(f"failed: {job.run.label()}: {outcome.manifest.error}")
+                measured[job.key] = float(outcome.manifest.timings["wall_seconds"])
             print(f"{name}: seed 0 measured ({len(runs)} runs)", flush=True)
         costs = {k: price(suites[k], spaces[k], filters, measured, fit_seconds, stems, old=k == "old")
                  for k in suites}

@@ -177,7 +177,7 @@ def harness_section(ws: Workspace, repeats: int, work: Path) -> None:
 
         def harness(spec: RunJob = spec) -> None:
             outcome = execute_run(ws, spec)
-            store.write_run(spec.run, outcome.predictions, outcome.record)
+            store.write_run(spec.run, outcome.predictions, outcome.manifest)
 
         bare_run = partial(bare_loop, ws, target, budget)
         bare_run()  # warm

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmark.files import atomic_write_json
+from benchmark.runs.manifest import RunManifest
 from benchmark.runs.store import RUN_FILENAME, plan_path, run_dir
 
 
@@ -76,21 +77,20 @@ def write_run(
         pq.write_table(table, folder / "predictions.parquet")
     if not write_manifest:
         return folder
-    manifest: dict[str, Any] = {
-        "status": status, "suite": suite, "target": target, "source": source,
-        "method": method, "budget": budget, "seed": seed, "backbone": "generated", "protocol": {},
-        "hyperparameters": {}, "key": f"k{seed}",
-        "error": None if status == "ok" else "RuntimeError: generated failure",
-        "traceback": None if status == "ok" else "Traceback: generated",
-        "timings": {"wall_seconds": wall_seconds, "fit_seconds": wall_seconds * 0.8,
-                    "predict_seconds": wall_seconds * 0.2},
-        "examples_processed": 1000 if status == "ok" else 0, "n_test": n_test,
-        "num_labels": num_labels, "label_names": [f"c{i}" for i in range(num_labels)],
-        "task_kind": "text", "synthetic": synthetic, "code_version": "test",
-        "versions": {}, "started_at": "2024-01-01T00:00:00", "finished_at": "2024-01-01T00:00:01",
-    }
+    manifest = RunManifest(
+        status="ok" if status == "ok" else "failed", suite=suite, target=target, source=source,
+        method=method, budget=budget, seed=seed, backbone="generated", key=f"k{seed}",
+        error=None if status == "ok" else "RuntimeError: generated failure",
+        traceback=None if status == "ok" else "Traceback: generated",
+        timings={"wall_seconds": wall_seconds, "fit_seconds": wall_seconds * 0.8,
+                 "predict_seconds": wall_seconds * 0.2},
+        examples_processed=1000 if status == "ok" else 0, n_test=n_test,
+        num_labels=num_labels, label_names=[f"c{i}" for i in range(num_labels)],
+        task_kind="text", synthetic=synthetic, code_version="test",
+        started_at="2024-01-01T00:00:00", finished_at="2024-01-01T00:00:01",
+    )
     # A plain write (no fsync) keeps the tests fast; the content is what the run store writes.
-    (folder / RUN_FILENAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+    (folder / RUN_FILENAME).write_text(json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
     return folder
 

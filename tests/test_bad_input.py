@@ -145,7 +145,7 @@ def test_broken_methods_fail_their_own_runs_only(smoke_cache: Path, tmp_path: Pa
     assert records["target_only"].status == "ok"
     for name, (_, needle) in BROKEN.items():
         assert records[name].status == "failed"
-        _one_line(records[name].manifest["error"], needle)
+        _one_line(records[name].manifest.error, needle)
         assert not records[name].predictions_path.exists()
 
 

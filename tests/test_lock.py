@@ -71,7 +71,7 @@ def test_two_run_processes_on_one_results_folder(tmp_path: Path) -> None:
     assert "2 runs: 0 ran, 2 already done" in third.stdout
     records = scan_runs(results, "smoke", include_planned=False)
     assert len(records) == 2 and all(r.status == "ok" for r in records)
-    assert all(len(r.predictions()) == r.manifest["n_test"] for r in records)
+    assert all(len(r.predictions()) == r.manifest.n_test for r in records)
 
 
 def test_leaderboard_while_a_run_writes_reads_a_consistent_snapshot(tmp_path: Path) -> None:

@@ -308,7 +308,7 @@ def test_target_only_on_the_source_draw_is_the_source_model_trained_once(
     assert record["examples_processed"] == record["n_test"]  # this run only predicted
     # A fresh fit of the same run (no shared fit) gives the same predictions, bit for bit.
     fresh = execute_run(ws, RunJob(run, record["key"], {}))
-    assert fresh.ok and "reused_fit" not in fresh.record
+    assert fresh.ok and fresh.manifest.reused_fit is None
     assert fresh.predictions is not None
     stored = pd.read_parquet(RunStore(smoke_results).run_dir(run) / "predictions.parquet")
     assert fresh.predictions.to_pandas().equals(stored)

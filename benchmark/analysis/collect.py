@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,13 +30,6 @@ class RunData:
     examples_processed: float
 
 
-def _float(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def load_run(record: RunRecord) -> RunData:
     """The predictions of an ``ok`` record. The store has checked them on reading the record
     (:func:`~benchmark.runs.store.predictions_problem`: row count, unique ids, no empty cells,
@@ -51,17 +43,16 @@ def load_run(record: RunRecord) -> RunData:
     label = frame["label"].to_numpy()[order]
     prediction = frame["prediction"].to_numpy()[order]
     correct = frame["correct"].to_numpy()[order].astype(bool)
-    timings = record.manifest.get("timings") or {}
-    # A fit served from the shared cache (reused_fit) is part of what the method costs.
-    reused = record.manifest.get("reused_fit") or {}
+    manifest = record.manifest
+    assert manifest is not None  # an ok record has one
     return RunData(
         ids=ids,
         correct=correct,
         accuracy=float(np.mean(correct)),
         macro_f1=stats.macro_f1(label, prediction),
-        wall_seconds=_float(timings.get("wall_seconds")) + _float(reused.get("fit_seconds", 0.0)),
-        examples_processed=_float(record.manifest.get("examples_processed"))
-        + _float(reused.get("examples_processed", 0)),
+        # A fit served from the shared cache (reused_fit) is part of what the method costs.
+        wall_seconds=manifest.wall_seconds,
+        examples_processed=manifest.examples_with_reused,
     )
 
 

@@ -33,11 +33,10 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
         statuses = [store.status[k] for k in keys]
         ok = [k for k in keys if store.status[k] == "ok"]
         runs = [store.data[k] for k in ok]
-        manifests = [store.records[k].manifest for k in keys if store.records[k].manifest]
-        metric = next((str(m.get("primary_metric") or m.get("metric")) for m in manifests
-                       if m.get("primary_metric") or m.get("metric")), "accuracy")
-        synthetic = any(bool(m.get("synthetic")) for m in manifests)
-        precision = "+".join(sorted({run_precision(store.records[k].manifest) for k in ok}))
+        manifests = [m for m in (store.records[k].manifest for k in keys) if m is not None]
+        metric = next((m.primary_metric for m in manifests if m.primary_metric), "accuracy")
+        synthetic = any(bool(m.synthetic) for m in manifests)
+        precision = "+".join(sorted({m.run_precision for k in ok if (m := store.records[k].manifest)}))
         if "+" in precision:
             log.warning("%s/%s/%s/%s/budget=%d mixes runs of precisions %s; rerun them at one precision "
                         "(run --precision P reruns every run of another precision)",
@@ -64,16 +63,6 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
             row["examples_processed_mean"] = _nanmean([r.examples_processed for r in runs])
         rows.append(row)
     return frame(rows, PER_TASK_COLUMNS)
-
-
-def run_precision(manifest: dict[str, object]) -> str:
-    """The precision a run was computed at (``precision`` in run.json; older records: the
-    protocol's bf16 flag)."""
-    if manifest.get("precision"):
-        return str(manifest["precision"])
-    protocol = manifest.get("protocol")
-    train = protocol.get("train") if isinstance(protocol, dict) else None
-    return "bf16" if isinstance(train, dict) and train.get("bf16", True) else "fp32"
 
 
 def _accuracy_by_target(per_task: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
 from benchmark.runs.keys import method_code_version, plugin_files, versions
+from benchmark.runs.manifest import RunManifest
 from benchmark.runs.store import RunId
 from benchmark.runs.workspace import FitJob, Workspace
 
@@ -47,16 +48,16 @@ class RunJob:
         return tuple(j for j in (self.source_fit, self.target_fit) if j is not None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOutcome:
     """What executing a run produced: predictions (None when it failed) and its ``run.json``."""
 
     predictions: pa.Table | None
-    record: dict[str, Any]
+    manifest: RunManifest
 
     @property
     def ok(self) -> bool:
-        return self.record.get("status") == "ok"
+        return self.manifest.ok
 
 
 def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
@@ -65,17 +66,15 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     method = make_method(spec.method, job.hyperparameters)
     rt = ws.resolve(spec.target)
     task, p = rt.task, rt.protocol
-    record: dict[str, Any] = {
-        "status": "running", "suite": spec.suite, "target": spec.target, "source": spec.source_task,
-        "method": spec.method, "budget": spec.budget, "seed": spec.seed, "backbone": p.backbone,
-        "precision": p.precision, "protocol": p.to_dict(),
-        "hyperparameters": method.hyperparameters(), "key": job.key, "error": None, "traceback": None,
-        "num_labels": task.num_labels, "label_names": list(task.label_names),
-        "task_kind": task.kind, "synthetic": task.synthetic, "primary_metric": task.primary_metric,
-        "code_version": method_code_version(type(method)), "versions": versions(),
-        "plugins": plugin_files(type(method), [t for t in (spec.target, spec.source_task) if t]),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    manifest = RunManifest(
+        suite=spec.suite, target=spec.target, source=spec.source_task, method=spec.method, budget=spec.budget,
+        seed=spec.seed, key=job.key, backbone=p.backbone, precision=p.precision, protocol=p.to_dict(),
+        hyperparameters=method.hyperparameters(), num_labels=task.num_labels, label_names=list(task.label_names),
+        task_kind=task.kind, synthetic=task.synthetic, primary_metric=task.primary_metric,
+        code_version=method_code_version(type(method)), versions=versions(),
+        plugins=plugin_files(type(method), [t for t in (spec.target, spec.source_task) if t]),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     t0 = time.perf_counter()
     fit_seconds = predict_seconds = 0.0
     table: pa.Table | None = None
@@ -102,7 +101,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             reference=ws.trainable_copy(target_fit) if type(method).needs_reference_fit and target_fit else None,
         )
         if target_fit is not None:  # what the shared fit cost, so the run's cost stays the method's
-            record["reused_fit"] = ws.fit_record(target_fit)
+            manifest = manifest.replace(reused_fit=ws.fit_record(target_fit))
         t1 = time.perf_counter()
         if job.serves_fit:
             assert target_fit is not None
@@ -123,18 +122,19 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         if not torch.isfinite(logits).all():
             raise FloatingPointError("the model predicts non-finite logits")
         table = prediction_table(test.ids, test.labels.numpy(), torch.softmax(logits, 1).numpy())
-        record.update(status="ok", n_test=len(test), accuracy=float(np.mean(table["correct"].to_numpy())),
-                      examples_processed=ctx.examples_processed + len(test), training=ctx.training)
+        manifest = manifest.replace(status="ok", n_test=len(test), accuracy=float(np.mean(table["correct"].to_numpy())),
+                                    examples_processed=ctx.examples_processed + len(test), training=ctx.training)
     except Exception as exc:  # one bad run must not take the grid down (MemoryError is an Exception)
         first_line = str(exc).splitlines()[0] if str(exc) else ""
-        record.update(status="failed", error=f"{type(exc).__name__}: {first_line}",
-                      traceback=traceback.format_exc(), n_test=0, examples_processed=0)
-        log.error("run failed: %s: %s", spec.label(), record["error"])
+        manifest = manifest.replace(status="failed", error=f"{type(exc).__name__}: {first_line}",
+                                    traceback=traceback.format_exc(), n_test=0, examples_processed=0)
+        log.error("run failed: %s: %s", spec.label(), manifest.error)
         table = None
-    record["timings"] = {"wall_seconds": time.perf_counter() - t0, "fit_seconds": fit_seconds,
-                         "predict_seconds": predict_seconds}
-    record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    return RunOutcome(table, record)
+    manifest = manifest.replace(
+        timings={"wall_seconds": time.perf_counter() - t0, "fit_seconds": fit_seconds,
+                 "predict_seconds": predict_seconds},
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    return RunOutcome(table, manifest)
 
 
 def prediction_table(ids: list[str], labels: np.ndarray, probabilities: np.ndarray) -> pa.Table:

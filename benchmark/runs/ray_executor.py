@@ -25,6 +25,7 @@ from benchmark.errors import ConfigError
 from benchmark.faults import fault_point
 from benchmark.runs.execute import RunJob, RunOutcome, execute_run
 from benchmark.runs.executor import OnResult, WorkspaceSpec
+from benchmark.runs.manifest import RunManifest
 from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
@@ -97,12 +98,10 @@ def run_job(spec: WorkspaceSpec, job: RunJob, threads: int, *fits: FitWeights) -
 def lost_run(job: RunJob, error: str) -> RunOutcome:
     """The record of a run whose worker died more often than it was retried."""
     run = job.run
-    return RunOutcome(None, {
-        "status": "failed", "suite": run.suite, "target": run.target, "source": run.source_task,
-        "method": run.method, "budget": run.budget, "seed": run.seed, "key": job.key,
-        "hyperparameters": dict(job.hyperparameters), "error": error, "traceback": None,
-        "n_test": 0, "examples_processed": 0,
-        "timings": {"wall_seconds": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0}})
+    return RunOutcome(None, RunManifest(
+        suite=run.suite, target=run.target, source=run.source_task, method=run.method, budget=run.budget,
+        seed=run.seed, key=job.key, status="failed", hyperparameters=dict(job.hyperparameters), error=error,
+        timings={"wall_seconds": math.nan, "fit_seconds": 0.0, "predict_seconds": 0.0}))
 
 
 class RayExecutor:

@@ -132,14 +132,14 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     def on_result(job: RunJob, outcome: RunOutcome) -> None:
         # Provenance: which suite file (and which version of it) asked for this run.
         store.write_run(job.run, outcome.predictions,
-                        {**outcome.record, "suite_file": suite.file, "suite_hash": suite.content_hash})
+                        outcome.manifest.replace(suite_file=suite.file, suite_hash=suite.content_hash))
         fault_point("runner.after_run")
         if outcome.ok:
             summary.n_ok += 1
         else:
             summary.n_failed += 1
-            summary.failed.append(f"{job.run.label()}: {outcome.record['error']}")
-        seconds = float((outcome.record.get("timings") or {}).get("wall_seconds", float("nan")))
+            summary.failed.append(f"{job.run.label()}: {outcome.manifest.error}")
+        seconds = outcome.manifest.timings.get("wall_seconds", float("nan"))
         progress.done(_kind(ws, job.run), seconds, job.run.label())
 
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +37,7 @@ from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
+from benchmark.runs.manifest import RunManifest
 
 log = logging.getLogger(__name__)
 
@@ -150,19 +151,19 @@ class RunStore:
         """Whether ``run`` has a ``run.json`` with this ``key`` that is ok (or failed, unless retrying)."""
         path = self.run_dir(run) / RUN_FILENAME
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            record = RunManifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
             return False
-        if not isinstance(record, dict) or record.get("key") != key:
+        if record.key != key:
             return False
-        if record.get("status") == "ok":
+        if record.ok:
             problem = predictions_problem(self.run_dir(run) / PREDICTIONS_FILENAME, record)
             if problem:
                 log.warning("rerunning %s: %s", run.label(), problem)
             return problem is None
-        return record.get("status") == "failed" and not retry_failed
+        return record.status == "failed" and not retry_failed
 
-    def write_run(self, run: RunId, predictions: pa.Table | None, record: Mapping[str, Any]) -> Path:
+    def write_run(self, run: RunId, predictions: pa.Table | None, manifest: RunManifest) -> Path:
         """Write one finished run: predictions first (none for a failed run), ``run.json`` last."""
         folder = self.run_dir(run)
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,7 @@ class RunStore:
         else:
             atomic_write_parquet(folder / PREDICTIONS_FILENAME, predictions)
         fault_point("store.predictions_written")
-        return atomic_write_json(folder / RUN_FILENAME, dict(record))
+        return atomic_write_json(folder / RUN_FILENAME, manifest.to_json())
 
 
 # --------------------------------------------------------------------------- reading
@@ -191,7 +192,7 @@ class RunRecord:
     run: RunId
     status: Status
     path: Path
-    manifest: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    manifest: RunManifest | None = field(default=None, compare=False, repr=False)
     error: str | None = None
 
     @property
@@ -277,29 +278,29 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
     return sorted(set(planned))
 
 
-def identity_problem(run: RunId, manifest: Mapping[str, Any]) -> str | None:
+def identity_problem(run: RunId, manifest: RunManifest) -> str | None:
     """Why ``manifest`` is not the record of ``run`` as made by the code here, or None.
 
     Its suite, target, method, source, budget and seed must be the folder's (a folder
     copied from another suite or run is foreign), and its ``code_version`` must be that of
     the code here when the method's file is at hand (``plugins``; a run made by other code
     is stale, and ``run`` redoes it under its new key)."""
-    recorded = (manifest.get("suite"), manifest.get("target"), manifest.get("method"),
-                source_dirname(manifest.get("source")), manifest.get("budget"), manifest.get("seed"))
+    recorded = (manifest.suite, manifest.target, manifest.method, source_dirname(manifest.source),
+                manifest.budget, manifest.seed)
     here = (run.suite, run.target, run.method, run.source, run.budget, run.seed)
     names = ("suite", "target", "method", "source", "budget", "seed")
     for name, got, want in zip(names, recorded, here, strict=True):
         if got is not None and got != want:
             return f"foreign: run.json is for {name} {got!r}, the folder for {want!r}"
-    method_file = ((manifest.get("plugins") or {}).get("method") or {}).get("file")
-    if method_file and Path(method_file).is_file() and manifest.get("code_version"):
+    method_file = (manifest.plugins.get("method") or {}).get("file")
+    if method_file and Path(method_file).is_file() and manifest.code_version:
         now = run_code_version(method_file)
-        if manifest["code_version"] != now:
-            return f"stale: made by other code (code_version {manifest['code_version']}, now {now})"
+        if manifest.code_version != now:
+            return f"stale: made by other code (code_version {manifest.code_version}, now {now})"
     return None
 
 
-def predictions_problem(path: Path, manifest: Mapping[str, Any]) -> str | None:
+def predictions_problem(path: Path, manifest: RunManifest) -> str | None:
     """Why the predictions of a run whose ``run.json`` is ``manifest`` cannot be trusted, or
     None: missing or unreadable file, a row count other than ``n_test``, duplicate ids, or a
     ``correct`` column that disagrees with ``label == prediction``."""
@@ -309,8 +310,8 @@ def predictions_problem(path: Path, manifest: Mapping[str, Any]) -> str | None:
         return f"{PREDICTIONS_FILENAME} is missing"
     except (OSError, ValueError, pa.ArrowException) as exc:
         return f"{PREDICTIONS_FILENAME} is unreadable ({str(exc).splitlines()[0][:120]})"
-    if table.num_rows != manifest.get("n_test"):
-        return f"{PREDICTIONS_FILENAME} has {table.num_rows} rows, run.json says n_test={manifest.get('n_test')}"
+    if table.num_rows != manifest.n_test:
+        return f"{PREDICTIONS_FILENAME} has {table.num_rows} rows, run.json says n_test={manifest.n_test}"
     ids = table["id"].to_pandas()
     if ids.duplicated().any():
         return f"{PREDICTIONS_FILENAME} has duplicate example ids (e.g. {ids[ids.duplicated()].iloc[0]!r})"
@@ -343,13 +344,11 @@ def _read_record(key: RunId, folder: Path) -> RunRecord:
     if not manifest_path.is_file():
         return RunRecord(key, "missing", folder, error="interrupted: no run.json")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("run.json is not a JSON object")
-    except (OSError, ValueError) as exc:
+        manifest = RunManifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
         log.warning("treating %s as missing: unreadable run.json (%s)", folder, exc)
         return RunRecord(key, "missing", folder, error=f"unreadable run.json: {exc}")
-    status = manifest.get("status")
+    status = manifest.status
     foreign = identity_problem(key, manifest)
     if foreign:
         log.warning("counting run %s as failed (rerun it with the same command): %s", folder, foreign)
@@ -360,7 +359,7 @@ def _read_record(key: RunId, folder: Path) -> RunRecord:
             log.warning("counting run %s as failed (rerun it with the same command): %s", folder, problem)
             return RunRecord(key, "failed", folder, manifest, error=f"corrupt: {problem}")
         return RunRecord(key, "ok", folder, manifest)
-    error = manifest.get("error") or f"status {status!r}"
+    error = manifest.error or f"status {status!r}"
     return RunRecord(key, "failed", folder, manifest, error=str(error))
 
 
