@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.data.controls import expected_direction, parse_control, register_controls
+from benchmark.data.controls import control_tasks, expected_direction, parse_control
 from benchmark.data.task import Budget, column, get_task
 from benchmark.errors import BenchmarkError
 from benchmark.pipeline import RunRequest, run_pipeline
@@ -47,10 +47,11 @@ def test_control_names_and_directions() -> None:
 
 
 def test_control_data_avoid_the_targets_draws_and_shuffle_only_labels() -> None:
-    register_controls("digits", ["more", "shuffled"], [60, 200])  # a suite with two target budgets
+    more_task, shuffled_task = control_tasks(get_task("digits"), ["more", "shuffled"], [60, 200])  # two budgets
+    assert (more_task.name, shuffled_task.name) == ("digits~more", "digits~shuffled")
     for seed in (0, 1):
-        more = get_task("digits~more").load(seed, Budget(300, 48, 96))
-        shuffled = get_task("digits~shuffled").load(seed, Budget(300, 48, 96))
+        more = more_task.load(seed, Budget(300, 48, 96))
+        shuffled = shuffled_task.load(seed, Budget(300, 48, 96))
         for budget in (60, 200):
             target = get_task("digits").load(seed, Budget(budget, 48, 96))
             assert not set(target["train"]["id"]) & set(more["train"]["id"])
@@ -62,17 +63,17 @@ def test_control_data_avoid_the_targets_draws_and_shuffle_only_labels() -> None:
 
 
 def test_text_controls_shuffle_too() -> None:
-    register_controls("rotten_tomatoes", ["shuffled"], [100])
-    shuffled = get_task("rotten_tomatoes~shuffled").load(0, Budget(200, 50, 50))
+    (control,) = control_tasks(get_task("rotten_tomatoes"), ["shuffled"], [100])
+    shuffled = control.load(0, Budget(200, 50, 50))
     target = get_task("rotten_tomatoes").load(0, Budget(200, 50, 50))
     assert column(shuffled["validation"], "label").tolist() != column(target["validation"], "label").tolist()
     assert shuffled["validation"]["id"] == target["validation"]["id"]
 
 
 def test_a_control_with_no_data_left_is_a_clear_error() -> None:
-    register_controls("digits", ["more"], [None])
+    (control,) = control_tasks(get_task("digits"), ["more"], [None])  # type: ignore[list-item]
     with pytest.raises(BenchmarkError, match="lower the budget or drop the control"):
-        get_task("digits~more").load(0, Budget(100, 48, 96))
+        control.load(0, Budget(100, 48, 96))
 
 
 def test_unknown_control_kind_is_a_one_line_error(tmp_path: Path) -> None:

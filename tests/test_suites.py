@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.data.task import TASKS
+from benchmark.data.task import TASKS, Budget
 from benchmark.errors import BenchmarkError
 from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.suite_yaml import load_suite_file
@@ -197,3 +197,17 @@ def test_unknown_suite_name_and_missing_file(tmp_path: Path) -> None:
         get_suite("defualt")
     with pytest.raises(BenchmarkError, match="does not exist"):
         get_suite(str(tmp_path / "nope.yaml"))
+
+
+def test_reading_a_suite_registers_nothing_and_the_suite_holds_its_tasks(tmp_path: Path) -> None:
+    """YAML task files and controls belong to the suite that names them: reading it leaves
+    the global registry as it was, and the suite resolves them itself."""
+    _nli_files(tmp_path / "data")
+    text = SUITE.replace("    seeds: [0, 1]", "    controls: {more: [rte_local]}\n    seeds: [0, 1]")
+    before = set(TASKS.names())
+    suite = load_suite_file(_write(tmp_path / "my_nli.yaml", text))
+    assert set(TASKS.names()) == before
+    assert suite.task("rte_local").origin == str((tmp_path / "data" / "rte_local.yaml").resolve())
+    control = suite.task("rte_local~more")
+    assert control.family == "text" and ("rte_local~more", "rte_local") in suite.pairs()
+    assert len(control.load(0, Budget(10, 8, 8))["train"]) == 10

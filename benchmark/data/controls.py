@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import datasets
 import numpy as np
 
-from benchmark.data.task import Budget, Task, column, get_task, register_task_instance
+from benchmark.data.task import Budget, Task, column
 from benchmark.errors import ConfigError, DataError, did_you_mean
 
 SEPARATOR = "~"
@@ -65,12 +65,18 @@ class ControlTask(Task):
     target: str = ""
     control: str = "more"
     target_budgets: tuple[int, ...] = ()
+    base: Task | None = field(default=None, repr=False, compare=False)  # the target task itself
+
+    def _base(self) -> Task:
+        if self.base is None:
+            raise ConfigError(f"control {self.name!r} was made without its target task; use control_tasks()")
+        return self.base
 
     def load_full(self) -> datasets.DatasetDict:
-        return get_task(self.target).load_full()
+        return self._base().load_full()
 
     def load(self, seed: int = 0, budget: Budget | None = None) -> datasets.DatasetDict:
-        base = get_task(self.target)
+        base = self._base()
         budget = budget or Budget()
         train = base.load_full()["train"]
         # Draws are nested, so the largest one holds every smaller draw of this seed.
@@ -100,20 +106,12 @@ def _permute_labels(ds: datasets.Dataset, rng: np.random.Generator) -> datasets.
     return flat.remove_columns("label").add_column("label", labels.tolist(), feature=feature)
 
 
-def register_controls(target: str, kinds: Sequence[str], target_budgets: Sequence[int]) -> list[str]:
-    """Register the controls ``kinds`` of ``target``, whose slices avoid the target's draws at
-    ``target_budgets`` (the budgets they run at), and return their task names."""
+def control_tasks(base: Task, kinds: Sequence[str], target_budgets: Sequence[int]) -> list[ControlTask]:
+    """The controls ``kinds`` of the target task ``base``, whose slices avoid the target's
+    draws at ``target_budgets`` (the budgets they run at). Registers nothing: a suite holds them."""
     check_control_kinds(kinds)
-    base = get_task(target)
-    names = []
-    for kind in kinds:
-        name = control_name(target, kind)
-        task = ControlTask(**{f.name: getattr(base, f.name) for f in dataclasses.fields(Task) if f.init
-                              and not f.name.startswith("_")},
-                           target=target, control=kind, target_budgets=tuple(target_budgets))
-        task.name = name
-        task.description = f"{CONTROLS[kind]} control of {target}: {kind}"
-        register_task_instance(task)
-        names.append(name)
-    return names
-
+    copied = {f.name: getattr(base, f.name) for f in dataclasses.fields(Task) if f.init and not f.name.startswith("_")}
+    return [ControlTask(**{**copied, "name": control_name(base.name, kind),
+                           "description": f"{CONTROLS[kind]} control of {base.name}: {kind}"},
+                        target=base.name, control=kind, target_budgets=tuple(target_budgets), base=base)
+            for kind in kinds]

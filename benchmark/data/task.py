@@ -15,10 +15,11 @@ its kind (:data:`INPUT_COLUMNS`) and a ``label`` column of type ``ClassLabel``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import datasets
 import numpy as np
@@ -93,6 +94,8 @@ class Task:
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
     split_seed: int = 0
+    #: The file that defines the task (its Python module or YAML declaration), for provenance.
+    origin: str = field(default="", compare=False)
     _full: datasets.DatasetDict | None = field(default=None, repr=False, compare=False)
     _source_used: str | None = field(default=None, repr=False, compare=False)
 
@@ -103,6 +106,10 @@ class Task:
             raise DataError(f"task {self.name!r}: needs at least two label names.")
         if len(set(self.label_names)) != len(self.label_names):
             raise DataError(f"task {self.name!r}: label names must be unique.")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A task travels (to Ray workers) as its definition; each process loads its own data.
+        return {**self.__dict__, "_full": None, "_source_used": None}
 
     @property
     def family(self) -> str:
@@ -309,20 +316,10 @@ def get_task(name: str) -> Task:
             raise DataError(
                 f"task factory {name!r} returned a task named {task.name!r}; make them equal."
             )
+        if not task.origin:
+            task.origin = inspect.getsourcefile(factory) or ""
         _instances[name] = task
     return _instances[name]
-
-
-def register_task_instance(task: Task) -> None:
-    """Register a ready-made task under its name, replacing an earlier one of that name: for
-    tasks derived from a suite (controls), whose definition depends on the suite file."""
-    TASKS.unregister(task.name)
-    _instances[task.name] = task
-
-    def derived_task() -> Task:
-        return _instances[task.name]
-
-    TASKS.register(task.name)(derived_task)
 
 
 def task_names() -> list[str]:

@@ -168,6 +168,7 @@ def load_task_yaml(path: str | Path) -> Task:
         validation_fraction=rule["validation"],
         test_fraction=rule["test"],
         split_seed=int(rule["seed"]),
+        origin=str(path),
     )
 
 

@@ -72,7 +72,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         hyperparameters=method.hyperparameters(), num_labels=task.num_labels, label_names=list(task.label_names),
         task_kind=task.kind, synthetic=task.synthetic, primary_metric=task.primary_metric,
         code_version=method_code_version(type(method)), versions=versions(),
-        plugins=plugin_files(type(method), [t for t in (spec.target, spec.source_task) if t]),
+        plugins=plugin_files(type(method), [ws.suite.task(t) for t in (spec.target, spec.source_task) if t]),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     t0 = time.perf_counter()

@@ -27,7 +27,7 @@ from benchmark.code_version import (  # noqa: F401  (re-exported)
     method_code_version,
 )
 from benchmark.data.fingerprint import draw_fingerprint
-from benchmark.data.task import TASKS, get_task
+from benchmark.data.task import Task
 
 
 def content_hash(obj: Any) -> str:
@@ -48,16 +48,13 @@ def _defined_in(obj: Any) -> str | None:
         return None
 
 
-def plugin_files(method_cls: type, tasks: Iterable[str]) -> dict[str, Any]:
+def plugin_files(method_cls: type, tasks: Iterable[Task]) -> dict[str, Any]:
     """The files a run's method and tasks are defined in, with their SHA-256, so a result can
     be traced to the exact code (or task declaration) that made it: ``{"method": {file,
     sha256}, "tasks": {name: {file, sha256}}}`` (a YAML task's file is its declaration)."""
     out: dict[str, Any] = {"method": _file_record(_defined_in(method_cls)), "tasks": {}}
-    for name in tasks:
-        task = get_task(name)
-        declared = [str(o) for o in (getattr(s, "origin", None) for s in task.sources) if o]
-        factory = TASKS.get(name)
-        out["tasks"][name] = _file_record(declared[0] if declared else _defined_in(factory))
+    for task in tasks:
+        out["tasks"][task.name] = _file_record(task.origin or None)
     return out
 
 

@@ -11,7 +11,6 @@ Resume is the store's content-keyed skip, as with the local executor.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -54,21 +53,13 @@ _WORKSPACES: dict[tuple[str, str, str, str], Workspace] = {}
 
 
 def worker_workspace(spec: WorkspaceSpec, threads: int) -> Workspace:
-    """This worker process's workspace for ``spec``, built once. The suite file is read again
-    here, so its YAML tasks and controls are registered in this process too."""
+    """This worker process's workspace for ``spec``, built once. The suite travels whole,
+    with the tasks it resolved (YAML tasks, controls) and the driver's precision, so the
+    worker reads no suite file and registers nothing."""
     torch.set_num_threads(threads)
     key = (spec.suite.file, spec.suite.content_hash, spec.device, str(spec.cache_dir))
     if key not in _WORKSPACES:
-        suite = spec.suite
-        if suite.file:
-            from benchmark.runs.suite_catalog import get_suite
-
-            suite = get_suite(suite.file)
-            if suite.content_hash != spec.suite.content_hash:
-                raise ConfigError(f"suite file {suite.file} changed during the run; rerun the command")
-            # The driver's resolved protocols: the precision is the driver's choice, not this node's.
-            suite = dataclasses.replace(suite, protocols=spec.suite.protocols)
-        _WORKSPACES[key] = WorkspaceSpec(suite, spec.device, spec.cache_dir).build()
+        _WORKSPACES[key] = spec.build()
     return _WORKSPACES[key]
 
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.data.task import get_task
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.models.method import Method, make_method, parse_overrides
@@ -82,9 +81,9 @@ def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[F
     return runs, sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
 
 
-def _check_available(runs: list[RunId]) -> None:
+def _check_available(suite: Suite, runs: list[RunId]) -> None:
     for name in sorted({r.target for r in runs} | {r.source for r in runs if r.source_task}):
-        task = get_task(name)
+        task = suite.task(name)
         if not task.available:
             _, reasons = task.availability()
             raise BenchmarkError(f"task {name!r} is unavailable: {reasons[0] if reasons else '?'}; "
@@ -105,7 +104,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
     runs = list(runs) if runs is not None else plan_runs(suite, filters)
-    _check_available(runs)
+    _check_available(suite, runs)
     suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
     store = RunStore(results_dir)
     store.write_plan(suite.name, list(plan) if plan is not None else runs)

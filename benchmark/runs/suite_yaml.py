@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmark.data.controls import register_controls
-from benchmark.data.task import TASKS, get_task, task_names
+from benchmark.data.controls import control_tasks
+from benchmark.data.task import TASKS, Task, get_task, task_names
 from benchmark.data.yaml_task import load_task_yaml, read_yaml
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
 from benchmark.models.backbones import PAIR_ENCODINGS
@@ -143,33 +143,32 @@ def _typed(value: Any, cls: type, key: str) -> Any:
     raise ValueError(f"{key} must be {kind}, got {value!r}")
 
 
-def _tasks(raw: Any, path: Path) -> tuple[str, ...]:
+def _tasks(raw: Any, path: Path) -> dict[str, Task]:
+    """The suite's tasks by name, in order: registered ones, and YAML task files read here
+    (held by the suite, not registered: reading a suite changes no global registry)."""
     if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
         raise _fail(path, "'tasks' must be a non-empty list of task names or YAML task files.")
-    names: list[str] = []
+    tasks: dict[str, Task] = {}
     for entry in raw:
         if entry.endswith((".yaml", ".yml")):
             file = (path.parent / entry).expanduser().resolve()
             if not file.is_file():
                 raise _fail(path, f"task file {entry!r} does not exist (paths are relative to the suite file).")
-            from benchmark.tasks.yaml_tasks import register_yaml_tasks
-
-            name = load_task_yaml(file).name  # a malformed task file fails here, in one line
-            register_yaml_tasks([file])
-            if not TASKS.origin(name).endswith(f"yaml:{file}"):
-                raise _fail(path, f"task file {entry!r} declares task {name!r}, a name already taken by "
-                                  f"{TASKS.origin(name)}; rename it.")
-            names.append(name)
+            task = load_task_yaml(file)  # a malformed task file fails here, in one line
+            if task.name in TASKS and get_task(task.name).origin != str(file):
+                raise _fail(path, f"task file {entry!r} declares task {task.name!r}, a name already taken by "
+                                  f"{TASKS.origin(task.name)}; rename it.")
         elif entry in TASKS:
-            names.append(entry)
+            task = get_task(entry)
         else:
             raise _fail(path, str(unknown_name("task", entry, task_names())))
-    if len(set(names)) != len(names):
-        raise _fail(path, "'tasks' lists a task twice.")
-    return tuple(names)
+        if task.name in tasks:
+            raise _fail(path, "'tasks' lists a task twice.")
+        tasks[task.name] = task
+    return tasks
 
 
-def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str], ...] | None:
+def _pairs(raw: Any, tasks: Mapping[str, Task], path: Path) -> tuple[tuple[str, str], ...] | None:
     if raw in (None, "same-family"):
         return None
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
@@ -185,7 +184,7 @@ def _pairs(raw: Any, tasks: tuple[str, ...], path: Path) -> tuple[tuple[str, str
                 raise _fail(path, f"pair {item!r}: {unknown_name('task', name, tasks, where='in this suite')}")
         if source == target:
             raise _fail(path, f"pair {item!r}: source and target are the same task.")
-        fs, ft = get_task(source).family, get_task(target).family
+        fs, ft = tasks[source].family, tasks[target].family
         if fs != ft:
             raise _fail(path, f"pair {item!r} crosses input families ({fs} -> {ft}); "
                               "a source and its target must share a backbone.")
@@ -227,18 +226,19 @@ def load_suite_file(path: str | Path) -> Suite:
     name = spec["name"]
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise _fail(path, f"name {name!r} must be letters, digits, '_', '-', '.' (it names a results folder).")
-    tasks = _tasks(spec["tasks"], path)
+    resolved = _tasks(spec["tasks"], path)
+    tasks = tuple(resolved)
     raw_protocols = spec["protocols"]
     if not isinstance(raw_protocols, dict):
         raise _fail(path, "'protocols' must map a family (text, image) to its protocol.")
     _keys(raw_protocols, FAMILIES, path, "protocols.")
     protocols = {family: _protocol(raw, path, family) for family, raw in raw_protocols.items()}
     for task in tasks:
-        family = get_task(task).family
+        family = resolved[task].family
         if family not in protocols:
             raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
-    explicit_pairs = _pairs(spec.get("pairs"), tasks, path)
-    targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs).targets()
+    explicit_pairs = _pairs(spec.get("pairs"), resolved, path)
+    targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs, resolved=resolved).targets()
     controls = _controls(spec.get("controls"), targets, path)
     control_budgets = None
     if spec.get("control_budgets") is not None:
@@ -265,11 +265,13 @@ def load_suite_file(path: str | Path) -> Suite:
         explicit_pairs=explicit_pairs, controls=controls,
         control_budgets=control_budgets,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+        resolved=resolved,
     )
     try:
         for task, kinds in controls.items():
             # A control's slice avoids the target's draws at the budgets it runs at.
-            register_controls(task, kinds, [b for b in suite.budgets(task) if suite.runs_control_at(b)])
+            budgets = [b for b in suite.budgets(task) if suite.runs_control_at(b)]
+            resolved.update((c.name, c) for c in control_tasks(resolved[task], kinds, budgets))
     except ConfigError as exc:
         raise _fail(path, f"controls: {exc}") from None
     return suite

@@ -7,8 +7,10 @@ Suites are YAML files (:mod:`benchmark.runs.suite_yaml` reads one,
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from benchmark.data.task import Task
 from benchmark.models.backbones import InputSettings, PairEncoding
 from benchmark.models.training import TrainConfig
 
@@ -75,6 +77,17 @@ class Suite:
     max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
+    #: The suite's own tasks, resolved when it was read: YAML task files and controls (held
+    #: here, never registered globally) and registered tasks; others resolve by name.
+    resolved: Mapping[str, Task] = field(default_factory=dict, compare=False, repr=False)
+
+    def task(self, name: str) -> Task:
+        """The task ``name`` as this suite defines it."""
+        if name in self.resolved:
+            return self.resolved[name]
+        from benchmark.data.task import get_task
+
+        return get_task(name)
 
     def with_precision(self, requested: str | None = None, device: str = "cpu") -> Suite:
         """This suite with every protocol's precision resolved (see :meth:`Protocol.with_precision`)."""
@@ -93,9 +106,7 @@ class Suite:
         return self.control_budgets is None or budget in self.control_budgets
 
     def family_of(self, task: str) -> str:
-        from benchmark.data.task import get_task
-
-        return get_task(task).family
+        return self.task(task).family
 
     def targets(self) -> tuple[str, ...]:
         """The tasks evaluated: every task but those explicit pairs use only as a source."""

@@ -23,7 +23,7 @@ import datasets
 import torch
 
 from benchmark import paths
-from benchmark.data.task import Budget, Task, get_task
+from benchmark.data.task import Budget, Task
 from benchmark.errors import ConfigError
 from benchmark.faults import fault_point
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
@@ -106,7 +106,7 @@ class Workspace:
     def resolve(self, task_name: str) -> ResolvedTask:
         """Task, protocol, backbone and frozen depth of ``task_name`` in this suite (computed once)."""
         if task_name not in self._resolved:
-            task = get_task(task_name)
+            task = self.suite.task(task_name)
             try:
                 protocol = self.suite.protocols[task.family]
             except KeyError:
