@@ -59,7 +59,8 @@ from benchmark.analysis.transfer import TransferSettings, transfer_and_significa
 from benchmark.analysis.transferability import load_scores, transferability_tables
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
-from benchmark.runs.store import RUNS_DIRNAME, RunRecord, load_sequential_designs, scan_runs
+from benchmark.runs.layout import ResultsLayout
+from benchmark.runs.store import RunRecord, load_sequential_designs, scan_runs
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def build_leaderboards(
     :class:`ConfigError` for a bad ``alpha`` / ``correction`` / ``n_resamples``.
     """
     results = Path(results_dir)
-    runs = results / RUNS_DIRNAME
+    runs = ResultsLayout.of(results).runs
     if not runs.is_dir():
         raise BenchmarkError(
             f"no runs under {runs}; run 'python -m benchmark run' first or pass --results DIR")

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmark.errors import BenchmarkError
+from benchmark.runs.layout import ResultsLayout
 
 log = logging.getLogger(__name__)
 
-LOCK_FILENAME = ".run.lock"
+LOCK_FILENAME = ResultsLayout(Path()).lock.name  # the layout owns every path
 
 
 class ResultsBusy(BenchmarkError):

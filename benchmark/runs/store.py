@@ -37,17 +37,13 @@ from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
+from benchmark.runs.layout import NO_SOURCE, ResultsLayout, source_dirname
 from benchmark.runs.manifest import RunManifest
 
 log = logging.getLogger(__name__)
 
-RUNS_DIRNAME = "runs"
-PLAN_FILENAME = "plan.json"
-SEQUENTIAL_FILENAME = "sequential.json"
-RUN_FILENAME = "run.json"
-PREDICTIONS_FILENAME = "predictions.parquet"
-NO_SOURCE = "-"
-"""Folder name (and CSV value) standing for "no source task" (per-target methods)."""
+RUN_FILENAME = ResultsLayout.RUN_FILENAME
+PREDICTIONS_FILENAME = ResultsLayout.PREDICTIONS_FILENAME
 REFERENCE_METHOD = "target_only"
 """The method every transfer gain is measured against: the backbone fine-tuned on the target alone."""
 PREDICTION_COLUMNS = ("id", "label", "prediction", "correct", "probabilities")
@@ -83,11 +79,6 @@ class RunId:
         return f"{self.method} {self.source_task or '∅'}→{self.target} budget={self.budget} seed={self.seed}"
 
 
-def source_dirname(source: str | None) -> str:
-    """Folder name of a source task: the name, or ``-`` when the method has no source."""
-    return NO_SOURCE if source is None or source == NO_SOURCE else str(source)
-
-
 def run_dir(
     results_dir: str | os.PathLike[str],
     suite: str,
@@ -98,15 +89,12 @@ def run_dir(
     seed: int,
 ) -> Path:
     """Folder of one run: ``<results>/runs/<suite>/<target>/<method>/<source or ->/budget=<b>/seed=<s>``."""
-    return (
-        Path(results_dir) / RUNS_DIRNAME / suite / target / method / source_dirname(source)
-        / f"budget={int(budget)}" / f"seed={int(seed)}"
-    )
+    return ResultsLayout.of(results_dir).run_dir(suite, target, method, source, budget, seed)
 
 
 def plan_path(results_dir: str | os.PathLike[str], suite: str) -> Path:
     """Path of a suite's ``plan.json``."""
-    return Path(results_dir) / RUNS_DIRNAME / suite / PLAN_FILENAME
+    return ResultsLayout.of(results_dir).plan(suite)
 
 
 def load_sequential_designs(results_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
@@ -114,7 +102,7 @@ def load_sequential_designs(results_dir: str | os.PathLike[str]) -> dict[str, di
     ``--until-decided``. A malformed file is an error: the p-values depend on it."""
     out: dict[str, dict[str, Any]] = {}
     for suite in suites(results_dir):
-        path = Path(results_dir) / RUNS_DIRNAME / suite / SEQUENTIAL_FILENAME
+        path = ResultsLayout.of(results_dir).sequential(suite)
         if path.is_file():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -144,7 +132,7 @@ class RunStore:
     def write_sequential_design(self, suite: str, first_seeds: int, max_seeds: int,
                                 weights: Sequence[float]) -> Path:
         """Record the looks of ``run --until-decided`` (the leaderboard's p-values depend on them)."""
-        return atomic_write_json(Path(self.results_dir) / RUNS_DIRNAME / suite / SEQUENTIAL_FILENAME,
+        return atomic_write_json(ResultsLayout.of(self.results_dir).sequential(suite),
                                  {"first_seeds": first_seeds, "max_seeds": max_seeds, "weights": list(weights)})
 
     def is_finished(self, run: RunId, key: str, retry_failed: bool = False) -> bool:
@@ -245,7 +233,7 @@ def read_predictions(
 
 def suites(results_dir: str | os.PathLike[str]) -> list[str]:
     """Names of the suites that have a folder under ``<results>/runs``, sorted."""
-    runs = Path(results_dir) / RUNS_DIRNAME
+    runs = ResultsLayout.of(results_dir).runs
     if not runs.is_dir():
         return []
     return sorted(p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -378,7 +366,7 @@ def scan_runs(
     names = [suite] if suite is not None else suites(results_dir)
     records: dict[RunId, RunRecord] = {}
     for name in names:
-        suite_dir = Path(results_dir) / RUNS_DIRNAME / name
+        suite_dir = ResultsLayout.of(results_dir).suite_dir(name)
         if suite_dir.is_dir():
             for target, method, source, budget, seed, folder in _iter_run_dirs(suite_dir):
                 key = RunId(name, target, method, source, budget, seed)
