@@ -74,9 +74,7 @@ from benchmark.analysis.stats._validation import (
     check_probability_level,
     paired_differences,
 )
-
-#: Default equivalence margin (TOST): one accuracy point.
-DEFAULT_MARGIN = 0.01
+from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
 #: Power at which the minimum detectable effect is reported.
 MDE_POWER = 0.80
@@ -187,12 +185,9 @@ def crossed_anova(correct_method: npt.ArrayLike, correct_ref: npt.ArrayLike) -> 
 
 
 @dataclass(frozen=True)
-class CrossedTestArrays:
-    """Vectorised per-pair results; fields as in :class:`PairTest`, plus the pieces of V.
-
-    seed_term: the seed part of V; example_term / example_den: the example part of V and
-    its Satterthwaite denominator (used to project V to more seeds).
-    """
+class GainTestArrays:
+    """The test of a gain, vectorised over pairs: the fields every crossed t result shares
+    (meanings as in :class:`~benchmark.analysis.stats.family.PairTest`), float arrays (...)."""
 
     estimate: FloatArray
     se: FloatArray
@@ -203,6 +198,16 @@ class CrossedTestArrays:
     ci_high: FloatArray
     p_tost: FloatArray
     mde: FloatArray
+
+
+@dataclass(frozen=True)
+class CrossedTestArrays(GainTestArrays):
+    """Vectorised per-pair results of :func:`crossed_t_test`, plus the pieces of V.
+
+    seed_var, seed_df: the seed variance used and its df; example_term / example_den: the
+    example part of V and its Satterthwaite denominator (used to project V to more seeds).
+    """
+
     seed_var: FloatArray
     seed_df: FloatArray
     example_term: FloatArray
@@ -266,7 +271,7 @@ def crossed_t_test(
     seed_df: npt.ArrayLike,
     *,
     margin: float = DEFAULT_MARGIN,
-    threshold_alpha: float = 0.05,
+    threshold_alpha: float = DEFAULT_ALPHA,
     confidence: float = 0.95,
     look_weight: npt.ArrayLike = 1.0,
     weight_var: npt.ArrayLike | None = None,
