@@ -158,13 +158,17 @@ def _ints(value: str | None, option: str) -> list[int] | None:
 
 
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    from benchmark.analysis.stats.multiple import CORRECTIONS
+    from benchmark.analysis.stats.settings import DEFAULTS
+
+    p.add_argument("--alpha", type=float, default=DEFAULTS.alpha, help=f"significance level (default {DEFAULTS.alpha})")
     p.add_argument(
-        "--correction", choices=["holm", "bh", "none"], default="bh",
-        help="multiple-comparison adjustment within each method's family of pairs (default bh)",
+        "--correction", choices=CORRECTIONS, default=DEFAULTS.correction,
+        help=f"multiple-comparison adjustment within each method's family of pairs (default {DEFAULTS.correction})",
     )
-    p.add_argument("--margin", type=float, default=0.01,
-                   help="equivalence margin of a gain, as an accuracy difference (default 0.01 = 1 point)")
+    p.add_argument("--margin", type=float, default=DEFAULTS.margin,
+                   help=f"equivalence margin of a gain, as an accuracy difference (0.01 = 1 point; "
+                        f"default {DEFAULTS.margin})")
 
 
 def _add_precision_option(p: argparse.ArgumentParser) -> None:

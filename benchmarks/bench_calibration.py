@@ -44,7 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.stats
 
-from benchmark.analysis.stats import hierarchical_bootstrap, sequential_weights
+from benchmark.analysis.stats import adjust_pvalues, hierarchical_bootstrap, sequential_weights
 from benchmark.analysis.stats import simulate as sim
 
 REGIMES = ("seed-dominated", "balanced", "churn-dominated")
@@ -146,10 +146,10 @@ def sequential_block(n_families: int, seed: int) -> None:
             for futility in (False, True):
                 res, seeds_null = sim.run_until_decided(null, design, alpha=ALPHA, correction="bh",
                                                         futility=futility)
-                fwer = (sim.adjust_rows(res.p_value, "holm") < ALPHA).any(axis=1)
+                fwer = (adjust_pvalues(res.p_value, "holm", axis=-1) < ALPHA).any(axis=1)
                 g, seeds_gain = sim.run_until_decided(gain, design, alpha=ALPHA, correction="bh",
                                                       futility=futility)
-                power = (sim.adjust_rows(g.p_value, "bh") < ALPHA) & (g.estimate > 0)
+                power = (adjust_pvalues(g.p_value, "bh", axis=-1) < ALPHA) & (g.estimate > 0)
                 rows.append([f"{first}->{top}", "yes" if futility else "no", regime,
                              rate(res.p_value < ALPHA), rate(res.p_value < ALPHA / 18), rate(fwer),
                              rate(power), f"{seeds_null.mean():.2f}", f"{seeds_gain.mean():.2f}"])

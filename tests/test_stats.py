@@ -135,8 +135,8 @@ def test_wilcoxon_matches_scipy() -> None:
     assert res.p_value == pytest.approx(float(ref.pvalue))
     assert res.n_seeds == 7
     # No ties: identical to scipy on the raw accuracies.
-    acc_m2 = np.array([0.81, 0.79, 0.84, 0.77, 0.80])
-    acc_r2 = np.array([0.70, 0.75, 0.72, 0.78, 0.73])
+    acc_m2 = np.array([0.81, 0.79, 0.84, 0.77, 0.80, 0.83])
+    acc_r2 = np.array([0.70, 0.75, 0.72, 0.78, 0.73, 0.765])
     res2 = stats.wilcoxon_seeds(acc_m2, acc_r2)
     assert res2 is not None
     assert res2.p_value == pytest.approx(float(scipy.stats.wilcoxon(acc_m2, acc_r2).pvalue))
@@ -148,14 +148,16 @@ def test_wilcoxon_hand_value_and_thresholds() -> None:
     assert res is not None
     assert res.statistic == 0.0
     assert res.p_value == pytest.approx(2 / 64)
-    assert stats.MIN_SEEDS_WILCOXON == 5
+    # 5 seeds: the smallest exact p is 2 / 2**5 = 0.0625 > 0.05, so no test is run.
+    assert stats.MIN_SEEDS_WILCOXON == 6
+    assert stats.wilcoxon_seeds([0.8, 0.81, 0.82, 0.83, 0.84], [0.7] * 5) is None
     assert stats.wilcoxon_seeds([0.8] * 4, [0.7] * 4) is None
 
 
 @pytest.mark.filterwarnings("error")
 def test_wilcoxon_all_zero_differences() -> None:
-    res = stats.wilcoxon_seeds([0.7] * 5, [0.7] * 5)
-    assert res == stats.WilcoxonResult(statistic=0.0, p_value=1.0, n_seeds=5)
+    res = stats.wilcoxon_seeds([0.7] * 6, [0.7] * 6)
+    assert res == stats.WilcoxonResult(statistic=0.0, p_value=1.0, n_seeds=6)
 
 
 # --------------------------------------------------------------------------- adjustment

@@ -54,6 +54,7 @@ from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, control_rows, csv_text, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION, DEFAULT_MARGIN, AnalysisSettings
 from benchmark.analysis.tables import leaderboard_table, per_task_table
 from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
 from benchmark.analysis.transferability import load_scores, transferability_tables
@@ -92,29 +93,20 @@ class Leaderboards:
         }
 
 
-DEFAULT_CORRECTION = "bh"
-DEFAULT_MARGIN = 0.01
-
-
 def _check_options(alpha: float, correction: str, n_resamples: int, margin: float) -> str:
-    if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
-        raise ConfigError(f"--alpha must be a number strictly between 0 and 1, got {alpha!r}")
-    if not (isinstance(margin, int | float) and 0.0 < float(margin) < 1.0):
-        raise ConfigError(f"--margin must be an accuracy difference strictly between 0 and 1 "
-                          f"(0.01 = one point), got {margin!r}")
-    name = str(correction).strip().lower()
-    if name not in stats.CORRECTIONS:
-        raise ConfigError(f"unknown correction {correction!r}; choose one of "
-                          f"{', '.join(stats.CORRECTIONS)}")
+    try:
+        settings = AnalysisSettings(alpha=alpha, correction=correction, margin=margin)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
         raise ConfigError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    return name
+    return settings.correction
 
 
 def compute_leaderboards(
     records: Sequence[RunRecord],
     *,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     correction: str = DEFAULT_CORRECTION,
     margin: float = DEFAULT_MARGIN,
     n_resamples: int = 10_000,
@@ -152,7 +144,7 @@ def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:
 def build_leaderboards(
     results_dir: str | os.PathLike[str],
     *,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     correction: str = DEFAULT_CORRECTION,
     margin: float = DEFAULT_MARGIN,
     n_resamples: int = 10_000,

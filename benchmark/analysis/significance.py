@@ -49,10 +49,6 @@ class PairSample:
                 "n_seeds": len(self.seeds), "n_examples": self.n_examples, **values}
 
 
-#: Fewest seeds for a Wilcoxon row: with 6 seeds the smallest exact two-sided p is 2/64 < 0.05.
-MIN_SEEDS_WILCOXON_REPORTED = 6
-
-
 def mcnemar_rows(pair: PairSample) -> list[Row]:
     """Exact McNemar per seed: a test about that seed's two trained models on this test set."""
     results = stats.mcnemar_per_seed(pair.correct_method, pair.correct_ref)
@@ -64,9 +60,9 @@ def mcnemar_rows(pair: PairSample) -> list[Row]:
 
 def wilcoxon_rows(pair: PairSample) -> list[Row]:
     """Wilcoxon signed-rank over per-seed accuracies: a test about these trained models on this
-    test set (like McNemar), reported only from 6 seeds, where its exact p can reach 0.05."""
-    if len(pair.seeds) < MIN_SEEDS_WILCOXON_REPORTED:
-        return []
+    test set (like McNemar), reported only from ``stats.MIN_SEEDS_WILCOXON`` (6) seeds, where
+    its exact p can reach 0.05 (:func:`~benchmark.analysis.stats.wilcoxon_seeds` returns None
+    below that)."""
     wil = stats.wilcoxon_seeds(stats.accuracies_from_correct(pair.correct_method),
                                stats.accuracies_from_correct(pair.correct_ref))
     return [] if wil is None else [pair.row(TEST_WILCOXON, statistic=wil.statistic, p_value=wil.p_value)]

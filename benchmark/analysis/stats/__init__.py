@@ -18,7 +18,10 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
   :func:`fit_seed_prior` and :func:`crossed_t_test`; limma's :func:`fit_f_dist` /
   :func:`squeeze_var`; adaptive seeds: :class:`SequentialDesign`, :func:`sequential_weights`,
   :func:`sequential_p_value`; simulation of the design: :mod:`.simulate`
-- multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``)
+- multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``; one family
+  or many along an axis)
+- the analysis settings and their defaults, defined once: :class:`AnalysisSettings`,
+  :data:`DEFAULTS` (alpha, correction, margin)
 - descriptive intervals from the same crossed model: :func:`crossed_mean_interval`
 - verdicts: :func:`verdict`, :func:`verdicts` (with equivalence), :func:`verdict_counts`,
   :func:`win_tie_loss`, :func:`negative_transfer_rate`
@@ -43,14 +46,15 @@ from benchmark.analysis.stats.aggregate import (
     stratified_bootstrap_ci,
 )
 from benchmark.analysis.stats.crossed import (
-    DEFAULT_MARGIN,
     MDE_POWER,
     CrossedAnova,
     CrossedTestArrays,
+    GainTestArrays,
     MeanSquares,
     crossed_anova,
     crossed_mean_squares,
     crossed_t_test,
+    variance_terms,
 )
 from benchmark.analysis.stats.family import (
     MAX_SEEDS_TO_DECIDE,
@@ -107,6 +111,13 @@ from benchmark.analysis.stats.sequential import (
     sequential_p_value,
     sequential_weights,
 )
+from benchmark.analysis.stats.settings import (
+    DEFAULT_ALPHA,
+    DEFAULT_CORRECTION,
+    DEFAULT_MARGIN,
+    DEFAULTS,
+    AnalysisSettings,
+)
 from benchmark.analysis.stats.transferability import (
     h_score,
     knn_probe_accuracy,
@@ -118,7 +129,13 @@ from benchmark.analysis.stats.transferability import (
 )
 
 __all__ = [
+    "AnalysisSettings",
     "CORRECTIONS",
+    "DEFAULTS",
+    "DEFAULT_ALPHA",
+    "DEFAULT_CORRECTION",
+    "GainTestArrays",
+    "variance_terms",
     "EQUIVALENT",
     "MeanInterval",
     "PairTest",

@@ -74,9 +74,7 @@ from benchmark.analysis.stats._validation import (
     check_probability_level,
     paired_differences,
 )
-
-#: Default equivalence margin (TOST): one accuracy point.
-DEFAULT_MARGIN = 0.01
+from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
 #: Power at which the minimum detectable effect is reported.
 MDE_POWER = 0.80
@@ -168,6 +166,7 @@ def crossed_anova(correct_method: npt.ArrayLike, correct_ref: npt.ArrayLike) -> 
     s, n = d.shape
     ms_seed, ms_ex, ms_int = float(ms.ms_seed), float(ms.ms_example), float(ms.ms_interaction)
     multi = s > 1
+    seed_term, ex_term, _ = variance_terms(ms, ms.ms_seed / ms.n_examples)
     return CrossedAnova(
         gain=float(ms.gain),
         ms_seed=ms_seed,
@@ -176,7 +175,7 @@ def crossed_anova(correct_method: npt.ArrayLike, correct_ref: npt.ArrayLike) -> 
         var_seed=max(0.0, ms_seed - ms_int) / n if multi else math.nan,
         var_example=max(0.0, ms_ex - ms_int) / s if multi else math.nan,
         var_interaction=ms_int,
-        var_gain=(ms_seed + max(0.0, ms_ex - ms_int)) / (s * n) if multi else math.nan,
+        var_gain=float(seed_term + ex_term) if multi else math.nan,
         n_seeds=s,
         n_examples=n,
     )
@@ -186,12 +185,9 @@ def crossed_anova(correct_method: npt.ArrayLike, correct_ref: npt.ArrayLike) -> 
 
 
 @dataclass(frozen=True)
-class CrossedTestArrays:
-    """Vectorised per-pair results; fields as in :class:`PairTest`, plus the pieces of V.
-
-    seed_term: the seed part of V; example_term / example_den: the example part of V and
-    its Satterthwaite denominator (used to project V to more seeds).
-    """
+class GainTestArrays:
+    """The test of a gain, vectorised over pairs: the fields every crossed t result shares
+    (meanings as in :class:`~benchmark.analysis.stats.family.PairTest`), float arrays (...)."""
 
     estimate: FloatArray
     se: FloatArray
@@ -202,6 +198,16 @@ class CrossedTestArrays:
     ci_high: FloatArray
     p_tost: FloatArray
     mde: FloatArray
+
+
+@dataclass(frozen=True)
+class CrossedTestArrays(GainTestArrays):
+    """Vectorised per-pair results of :func:`crossed_t_test`, plus the pieces of V.
+
+    seed_var, seed_df: the seed variance used and its df; example_term / example_den: the
+    example part of V and its Satterthwaite denominator (used to project V to more seeds).
+    """
+
     seed_var: FloatArray
     seed_df: FloatArray
     example_term: FloatArray
@@ -220,13 +226,52 @@ def t_quantile(df: FloatArray, q: float | FloatArray) -> FloatArray:
     return out
 
 
+def variance_terms(ms: MeanSquares, seed_var: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The parts of V = Var(gain estimate) and the example part's Satterthwaite denominator.
+
+    Shapes: the fields of ``ms`` and seed_var broadcast to (...) -> three (...) arrays:
+
+    - seed_term: seed_var / S (S >= 2), seed_var (S = 1);
+    - example_term: max(0, MS_ex - MS_int) / (S N) (S >= 2), MS_ex / N (S = 1);
+    - example_den: sum of (term^2 / df) over the example part's mean squares,
+      (MS_ex / (S N))^2 / (N - 1) + (MS_int / (S N))^2 / ((S-1)(N-1)) when MS_ex > MS_int
+      (0 when truncated), (MS_ex / N)^2 / (N - 1) when S = 1.
+
+    V = seed_term + example_term. seed_var is v_seed = MS_seed / N (its own estimate, with
+    S - 1 df) or a moderated value; the seed part's Satterthwaite term is
+    seed_term^2 / seed df. The one definition of the crossed variance, used by the verdict
+    test (:func:`crossed_t_test`) and the descriptive intervals
+    (:func:`benchmark.analysis.stats.pooled.crossed_mean_interval`).
+    """
+    s = ms.n_seeds
+    n = ms.n_examples
+    v = np.asarray(seed_var, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        multi = s >= 2
+        ms_int = np.where(multi, ms.ms_interaction, 0.0)
+        ex_excess = np.maximum(ms.ms_example - ms_int, 0.0)
+        ex_term = np.where(multi, ex_excess / (s * n), ms.ms_example / n)
+        ex_den = np.where(
+            multi,
+            np.where(
+                ex_excess > 0,
+                (ms.ms_example / (s * n)) ** 2 / (n - 1)
+                + (ms_int / (s * n)) ** 2 / ((s - 1) * (n - 1)),
+                0.0,
+            ),
+            (ms.ms_example / n) ** 2 / (n - 1),
+        )
+        seed_term = np.where(multi, v / s, v)
+    return seed_term, ex_term, ex_den
+
+
 def crossed_t_test(
     ms: MeanSquares,
     seed_var: npt.ArrayLike,
     seed_df: npt.ArrayLike,
     *,
     margin: float = DEFAULT_MARGIN,
-    threshold_alpha: float = 0.05,
+    threshold_alpha: float = DEFAULT_ALPHA,
     confidence: float = 0.95,
     look_weight: npt.ArrayLike = 1.0,
     weight_var: npt.ArrayLike | None = None,
@@ -247,31 +292,15 @@ def crossed_t_test(
     """
     confidence = check_probability_level("confidence", confidence)
     threshold_alpha = check_probability_level("threshold_alpha", threshold_alpha)
-    s = ms.n_seeds
-    n = ms.n_examples
     v = np.asarray(seed_var, dtype=np.float64)
     vdf = np.asarray(seed_df, dtype=np.float64)
     w = np.asarray(look_weight, dtype=np.float64)
     gain = np.asarray(ms.gain, dtype=np.float64)
+    seed_term, ex_term, ex_den = variance_terms(ms, v)
+    # The Satterthwaite weights use weight_var for the seed part (module docstring).
+    w_seed = seed_term if weight_var is None else variance_terms(ms, weight_var)[0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        multi = s >= 2
-        ms_int = np.where(multi, ms.ms_interaction, 0.0)
-        ex_excess = np.maximum(ms.ms_example - ms_int, 0.0)
-        ex_term = np.where(multi, ex_excess / (s * n), ms.ms_example / n)
-        ex_den = np.where(
-            multi,
-            np.where(
-                ex_excess > 0,
-                (ms.ms_example / (s * n)) ** 2 / (n - 1)
-                + (ms_int / (s * n)) ** 2 / ((s - 1) * (n - 1)),
-                0.0,
-            ),
-            (ms.ms_example / n) ** 2 / (n - 1),
-        )
-        seed_term = np.where(multi, v / s, v)
         var = seed_term + ex_term
-        wv = v if weight_var is None else np.asarray(weight_var, dtype=np.float64)
-        w_seed = np.where(multi, wv / s, wv)
         w_var = w_seed + ex_term
         den = np.where(np.isinf(vdf), 0.0, w_seed**2 / vdf) + ex_den
         df = np.where(den > 0, w_var**2 / den, np.where(np.isinf(vdf), np.inf, vdf))

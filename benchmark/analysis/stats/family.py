@@ -25,7 +25,7 @@ from benchmark.analysis.stats._validation import (
     paired_differences,
 )
 from benchmark.analysis.stats.crossed import (
-    DEFAULT_MARGIN,
+    GainTestArrays,
     MeanSquares,
     crossed_mean_squares,
     crossed_t_test,
@@ -33,28 +33,20 @@ from benchmark.analysis.stats.crossed import (
 )
 from benchmark.analysis.stats.moderation import ROBUST_Z, fit_seed_prior, posterior_variance
 from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
 #: Largest seed count considered by ``seeds_to_decide`` without a sequential design.
 MAX_SEEDS_TO_DECIDE = 20
 
 
 @dataclass(frozen=True)
-class FamilyArrays:
+class FamilyArrays(GainTestArrays):
     """Vectorised family results, fields shaped (..., P) (prior_* shaped (...,)).
 
     Fields as in :class:`PairTest`; seeds_to_decide is a float array (NaN = none, the
     current n_seeds when already decided).
     """
 
-    estimate: FloatArray
-    se: FloatArray
-    df: FloatArray
-    statistic: FloatArray
-    p_value: FloatArray
-    ci_low: FloatArray
-    ci_high: FloatArray
-    p_tost: FloatArray
-    mde: FloatArray
     seeds_to_decide: FloatArray
     n_seeds: FloatArray
     n_examples: FloatArray
@@ -88,7 +80,7 @@ def crossed_family_arrays(
     family: MeanSquares,
     *,
     margin: float = DEFAULT_MARGIN,
-    threshold_alpha: float = 0.05,
+    threshold_alpha: float = DEFAULT_ALPHA,
     confidence: float = 0.95,
     candidates: npt.ArrayLike | None = None,
     candidate_weights: npt.ArrayLike | None = None,
@@ -269,7 +261,7 @@ def crossed_family_test(
     pairs: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
     *,
     margin: float = DEFAULT_MARGIN,
-    threshold_alpha: float = 0.05,
+    threshold_alpha: float = DEFAULT_ALPHA,
     confidence: float = 0.95,
     design: SequentialDesign | None = None,
     groups: Sequence[Hashable] | None = None,

@@ -21,7 +21,7 @@ Methods (one line each):
   example's sign is flipped with probability 1/2; two-sided, p = (count + 1) / (B + 1).
 - :func:`mcnemar_exact`: exact McNemar test for one seed (binomial test, p = 1/2, on the
   discordant counts).
-- :func:`wilcoxon_seeds`: Wilcoxon signed-rank test on per-seed accuracies (S >= 5).
+- :func:`wilcoxon_seeds`: Wilcoxon signed-rank test on per-seed accuracies (S >= 6).
 
 Notes on what the bootstrap estimates. For a crossed seeds x examples design the variance of
 theta is var_seed / S + var_example / N + var_interaction / (S N). No resampling scheme
@@ -55,10 +55,11 @@ from benchmark.analysis.stats._validation import (
     paired_differences,
 )
 
-#: Fewest seeds for which :func:`wilcoxon_seeds` runs a test. With 5 seeds and no ties the
-#: smallest attainable exact two-sided p-value is 2 / 2**5 = 0.0625, so 5 seeds can never
-#: reach p < 0.05 on their own; 6 seeds reach 0.03125. Below 5 seeds the test is skipped.
-MIN_SEEDS_WILCOXON = 5
+#: Fewest seeds for which :func:`wilcoxon_seeds` runs a test (the one rule: the library and
+#: ``significance.csv`` both use it). The smallest attainable exact two-sided p-value with S
+#: seeds is 2 / 2**S: 0.0625 at 5 seeds, which can never reach the default alpha of 0.05;
+#: 6 seeds reach 0.03125. A test that cannot reject is not run.
+MIN_SEEDS_WILCOXON = 6
 
 #: Decimals kept in per-seed accuracy differences before ranking (see wilcoxon_seeds).
 _DIFF_DECIMALS = 12
@@ -307,7 +308,7 @@ def wilcoxon_seeds(acc_method: npt.ArrayLike, acc_ref: npt.ArrayLike) -> Wilcoxo
     """Wilcoxon signed-rank test on per-seed accuracies, paired by seed.
 
     Shapes: acc_method (S,), acc_ref (S,) -> WilcoxonResult, or None when
-    S < MIN_SEEDS_WILCOXON (see that constant: 5 seeds cannot reach p < 0.05).
+    S < MIN_SEEDS_WILCOXON (6; see that constant: 5 seeds cannot reach p < 0.05).
 
     Calls ``scipy.stats.wilcoxon`` on the differences acc_method - acc_ref rounded to 12
     decimals (two-sided, zero differences dropped, scipy's automatic choice of exact or

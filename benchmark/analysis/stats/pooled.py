@@ -7,7 +7,8 @@ examples are counted together, and targets, which share nothing, are independent
 
 For a block X (S, N), Var(mean X) = sigma2_seed / S + sigma2_example / N +
 sigma2_interaction / (S N), estimated by (MS_seed + max(0, MS_example - MS_interaction)) /
-(S N) from the two-way mean squares (:func:`~benchmark.analysis.stats.crossed.crossed_mean_squares`).
+(S N) from the two-way mean squares, with the verdict test's formula
+(:func:`~benchmark.analysis.stats.crossed.variance_terms`, seed variance MS_seed / N unmoderated).
 The estimate sum_b w_b mean(X_b) has variance sum_b w_b^2 V_b, read against a t reference
 with Satterthwaite's degrees of freedom. No moderation across blocks: this is a
 description of one group's uncertainty, not a family of tests.
@@ -24,7 +25,7 @@ import numpy.typing as npt
 import scipy.stats
 
 from benchmark.analysis.stats._validation import check_probability_level
-from benchmark.analysis.stats.crossed import crossed_mean_squares
+from benchmark.analysis.stats.crossed import crossed_mean_squares, variance_terms
 
 
 @dataclass(frozen=True)
@@ -56,22 +57,16 @@ def crossed_mean_interval(
         w = float(w)
         if not math.isfinite(w):
             raise ValueError(f"weights must be finite, got {w!r}")
-        arr = np.asarray(block)
-        ms = crossed_mean_squares(arr)
-        s, n = arr.shape
+        ms = crossed_mean_squares(np.asarray(block))
         estimate += w * float(ms.gain)
+        s = int(ms.n_seeds)
         if s < 2:
             any_single_seed = True
             continue
-        seed_term = w * w * float(ms.ms_seed) / (s * n)
-        excess = float(ms.ms_example) - float(ms.ms_interaction)
-        variance += seed_term
-        denominator += seed_term**2 / (s - 1)
-        if excess > 0:
-            ex_term = w * w * float(ms.ms_example) / (s * n)
-            int_term = w * w * float(ms.ms_interaction) / (s * n)
-            variance += ex_term - int_term
-            denominator += ex_term**2 / (n - 1) + int_term**2 / ((s - 1) * (n - 1))
+        # The verdict test's variance with the block's own (unmoderated) seed variance.
+        seed_term, ex_term, ex_den = (float(t) for t in variance_terms(ms, ms.ms_seed / ms.n_examples))
+        variance += w * w * (seed_term + ex_term)
+        denominator += (w * w * seed_term) ** 2 / (s - 1) + w**4 * ex_den
     if any_single_seed:
         return MeanInterval(estimate, math.nan, math.nan, math.nan, math.nan)
     se = math.sqrt(max(variance, 0.0))

@@ -60,7 +60,9 @@ from benchmark.analysis.stats._validation import (
 )
 from benchmark.analysis.stats.crossed import MeanSquares, crossed_mean_squares
 from benchmark.analysis.stats.family import FamilyArrays, crossed_family_arrays
+from benchmark.analysis.stats.multiple import adjust_pvalues
 from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION, DEFAULT_MARGIN
 
 #: Gauss-Hermite (probabilists') nodes and weights for E[f(Z)], Z ~ N(0, 1).
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(96)
@@ -344,37 +346,20 @@ def family_tests(
     )
 
 
-def adjust_rows(p_values: npt.ArrayLike, method: str) -> FloatArray:
-    """Holm / BH / none adjustment of every row of a (R, P) array (no NaN). Shape kept."""
-    p = np.asarray(p_values, dtype=np.float64)
-    name = check_choice("correction", method, ("holm", "bh", "none"))
-    if name == "none":
-        return p.copy()
-    m = p.shape[-1]
-    order = np.argsort(p, axis=-1, kind="stable")
-    ranked = np.take_along_axis(p, order, axis=-1)
-    if name == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ranked, axis=-1)
-    else:
-        adj = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[..., ::-1], axis=-1)[..., ::-1]
-    out = np.empty_like(p)
-    np.put_along_axis(out, order, np.minimum(adj, 1.0), axis=-1)
-    return out
-
-
 def run_until_decided(
     sample: FamilySample,
     design: SequentialDesign,
     *,
-    alpha: float = 0.05,
-    correction: str = "holm",
-    margin: float = 0.01,
+    alpha: float = DEFAULT_ALPHA,
+    correction: str = DEFAULT_CORRECTION,
+    margin: float = DEFAULT_MARGIN,
     futility: bool = False,
 ) -> tuple[FamilyArrays, npt.NDArray[np.int64]]:
     """Simulate ``run --until-decided``: add one seed at a time to undecided pairs.
 
     A pair is decided when its family-adjusted sequential p-value (``correction`` over the
-    family's pairs) or adjusted TOST p-value is below alpha; undecided pairs get one more
+    family's pairs, by :func:`~benchmark.analysis.stats.multiple.adjust_pvalues` as for the
+    verdicts) or adjusted TOST p-value is below alpha; undecided pairs get one more
     seed until design.max_seeds (at most the simulated S). With ``futility``, a pair also
     stops once no seed count up to design.max_seeds is projected to decide it (its
     ``seeds_to_decide`` is NaN), as ``run --until-decided`` does. Returns the final
@@ -384,8 +369,9 @@ def run_until_decided(
     counts = np.full(sample.true_gain.shape, design.first_seeds, dtype=np.int64)
     while True:
         res = family_tests(sample, counts, design=design, margin=margin, threshold_alpha=alpha)
-        p_adj = adjust_rows(np.nan_to_num(res.p_value, nan=1.0), correction)
-        t_adj = adjust_rows(np.nan_to_num(res.p_tost, nan=1.0), correction)
+        # The verdicts' adjustment: each family (row) adjusted, untestable (NaN) pairs left out.
+        p_adj = adjust_pvalues(res.p_value, correction, axis=-1)
+        t_adj = adjust_pvalues(res.p_tost, correction, axis=-1)
         open_ = ~((p_adj < alpha) | (t_adj < alpha)) & (counts < top)
         if futility:
             open_ &= ~np.isnan(res.seeds_to_decide)
