@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from benchmark.errors import BenchmarkError, ConfigError, unknown_name
 
 if TYPE_CHECKING:
+    from benchmark.analysis.stats.settings import AnalysisSettings
     from benchmark.pipeline import RunRequest
     from benchmark.runs.executor import Executor
 
@@ -79,8 +80,16 @@ def _request(args: argparse.Namespace) -> RunRequest:
     return RunRequest(suite=args.suite, results_dir=Path(args.results), filters=filters, device=args.device,
                       executor=_executor(args) if hasattr(args, "executor") else None,
                       until_decided=getattr(args, "until_decided", False), max_seeds=getattr(args, "max_seeds", None),
-                      futility=getattr(args, "futility", False),
-                      alpha=args.alpha, correction=args.correction, margin=args.margin)
+                      futility=getattr(args, "futility", False), settings=_settings(args))
+
+
+def _settings(args: argparse.Namespace) -> AnalysisSettings:
+    from benchmark.analysis.stats.settings import AnalysisSettings
+
+    try:
+        return AnalysisSettings(alpha=args.alpha, correction=args.correction, margin=args.margin)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} (--{str(exc).split()[0]})") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -98,7 +107,7 @@ def cmd_transferability(args: argparse.Namespace) -> int:
 
     with results_lock(args.results, wait_seconds=args.wait):
         scored, reused, failed = score_transferability(_request(args))
-        build_leaderboards(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
+        build_leaderboards(args.results, settings=_settings(args))
     print(f"transferability: {scored} scored, {reused} already scored, {failed} failed")
     return 0 if failed == 0 else 1
 
@@ -114,7 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from benchmark.analysis.leaderboard import build_leaderboards
 
-    written = build_leaderboards(args.results, alpha=args.alpha, correction=args.correction, margin=args.margin)
+    written = build_leaderboards(args.results, settings=_settings(args))
     for path in written:
         print(path)
     return 0

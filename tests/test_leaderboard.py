@@ -29,6 +29,7 @@ from run_store_helpers import (
 from benchmark.analysis import stats
 from benchmark.analysis.leaderboard import build_leaderboards, compute_leaderboards
 from benchmark.analysis.schema import CSV_COLUMNS, csv_text
+from benchmark.analysis.stats.settings import AnalysisSettings
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_json
 from benchmark.runs.store import load_plan, run_dir, scan_runs
@@ -115,7 +116,7 @@ def test_per_task_counts_add_up(toy: Path) -> None:
 def test_verdict_agrees_with_gain_and_adjusted_p(toy: Path) -> None:
     records = scan_runs(toy)
     for correction in ("holm", "bh", "none"):
-        tables = compute_leaderboards(records, correction=correction, alpha=0.05, n_resamples=500)
+        tables = compute_leaderboards(records, settings=AnalysisSettings(correction=correction), n_resamples=500)
         tm = tables.transfer_matrix
         tested = tm[tm["n_seeds"] > 0]
         significant = tested["p_adj"] < 0.05
@@ -272,8 +273,9 @@ def test_adding_a_method_leaves_every_other_methods_numbers_unchanged(
         for source, rate in (("t3", 0.95), ("t1", 0.5)):
             write_run(results, suite=TOY_SUITE, target="t2", method="zzz_new", source=source, seed=seed,
                       correct=rng.random(240) < rate)
-    after = compute_leaderboards(scan_runs(results), n_resamples=N_RESAMPLES, correction=correction)
-    before = compute_leaderboards(scan_runs(toy), n_resamples=N_RESAMPLES, correction=correction)
+    settings = AnalysisSettings(correction=correction)
+    after = compute_leaderboards(scan_runs(results), n_resamples=N_RESAMPLES, settings=settings)
+    before = compute_leaderboards(scan_runs(toy), n_resamples=N_RESAMPLES, settings=settings)
     assert "zzz_new" in set(after.transfer_matrix["method"])
     old = after.transfer_matrix[after.transfer_matrix["method"] != "zzz_new"].reset_index(drop=True)
     pd.testing.assert_frame_equal(old, before.transfer_matrix)
@@ -319,7 +321,7 @@ def test_a_a_comparison_is_rarely_significant(tmp_path: Path) -> None:
                 shuffle_rows=False,
             )
     records = scan_runs(results)
-    raw = compute_leaderboards(records, alpha=0.05, correction="none", n_resamples=500)
+    raw = compute_leaderboards(records, settings=AnalysisSettings(correction="none"), n_resamples=500)
     tm = raw.transfer_matrix
     assert len(tm) == n_reps and (tm["n_seeds"] == n_seeds).all()
     n_significant = int((tm["verdict"] != "inconclusive").sum())
@@ -444,10 +446,12 @@ def test_bad_options_and_missing_runs_folder(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError, match="no runs under"):
         build_leaderboards(tmp_path / "nothing")
     (tmp_path / "r" / "runs").mkdir(parents=True)
-    with pytest.raises(ConfigError, match="alpha"):
-        build_leaderboards(tmp_path / "r", alpha=1.5)
-    with pytest.raises(ConfigError, match="correction"):
-        build_leaderboards(tmp_path / "r", correction="bonferroni")
+    with pytest.raises(ValueError, match="alpha"):
+        build_leaderboards(tmp_path / "r", settings=AnalysisSettings(alpha=1.5))
+    with pytest.raises(ValueError, match="correction"):
+        build_leaderboards(tmp_path / "r", settings=AnalysisSettings(correction="bonferroni"))
+    with pytest.raises(ConfigError, match="n_resamples"):
+        build_leaderboards(tmp_path / "r", n_resamples=0)
 
 
 def test_empty_runs_folder_writes_header_only_csvs(tmp_path: Path) -> None:

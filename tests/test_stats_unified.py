@@ -172,11 +172,16 @@ def test_analysis_settings_defaults_and_validation() -> None:
 def test_every_entry_point_reads_the_one_default() -> None:
     import inspect
 
-    from benchmark.analysis import leaderboard
+    from benchmark.analysis import leaderboard, outputs
+    from benchmark.pipeline import RunRequest, sequential
 
     args = build_parser().parse_args(["leaderboard"])
     assert (args.alpha, args.correction, args.margin) == (0.05, "bh", 0.01)
-    for fn in (leaderboard.compute_leaderboards, leaderboard.build_leaderboards, sim.run_until_decided):
+    # The product's entry points take one settings object whose default is DEFAULTS.
+    for fn in (leaderboard.compute_leaderboards, leaderboard.build_leaderboards, outputs.refresh_outputs,
+               sequential.run_until_decided, RunRequest):
+        assert inspect.signature(fn).parameters["settings"].default is stats.DEFAULTS
+    for fn in (sim.run_until_decided,):
         params = inspect.signature(fn).parameters
         assert params["alpha"].default is stats.DEFAULTS.alpha
         assert params["correction"].default is stats.DEFAULTS.correction

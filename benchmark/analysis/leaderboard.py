@@ -54,7 +54,7 @@ from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, control_rows, csv_text, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
-from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_CORRECTION, DEFAULT_MARGIN, AnalysisSettings
+from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.analysis.tables import leaderboard_table, per_task_table
 from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
 from benchmark.analysis.transferability import load_scores, transferability_tables
@@ -93,22 +93,15 @@ class Leaderboards:
         }
 
 
-def _check_options(alpha: float, correction: str, n_resamples: int, margin: float) -> str:
-    try:
-        settings = AnalysisSettings(alpha=alpha, correction=correction, margin=margin)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+def _check_resamples(n_resamples: int) -> None:
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
         raise ConfigError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    return settings.correction
 
 
 def compute_leaderboards(
     records: Sequence[RunRecord],
     *,
-    alpha: float = DEFAULT_ALPHA,
-    correction: str = DEFAULT_CORRECTION,
-    margin: float = DEFAULT_MARGIN,
+    settings: AnalysisSettings = DEFAULTS,
     n_resamples: int = 10_000,
     seed: int = 0,
     designs: Mapping[str, SequentialDesign] | None = None,
@@ -120,11 +113,11 @@ def compute_leaderboards(
     ``transferability_items``: scored (source, target, budget, seed) items
     (:func:`benchmark.analysis.transferability.load_scores`).
     """
-    correction = _check_options(alpha, correction, n_resamples, margin)
+    _check_resamples(n_resamples)
     store = RunResults(records)
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target", "budget"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
-        store, TransferSettings(float(alpha), correction, float(margin), dict(designs or {})))
+        store, TransferSettings(settings.alpha, settings.correction, settings.margin, dict(designs or {})))
     # A negative control that is negative is expected, not news: real pairs only.
     real = ~control_rows(transfer)
     negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(
@@ -144,9 +137,7 @@ def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:
 def build_leaderboards(
     results_dir: str | os.PathLike[str],
     *,
-    alpha: float = DEFAULT_ALPHA,
-    correction: str = DEFAULT_CORRECTION,
-    margin: float = DEFAULT_MARGIN,
+    settings: AnalysisSettings = DEFAULTS,
     n_resamples: int = 10_000,
     seed: int = 0,
 ) -> list[Path]:
@@ -156,7 +147,7 @@ def build_leaderboards(
     written atomically. Returns the written paths (in :data:`CSV_COLUMNS` order).
 
     Raises :class:`BenchmarkError` when there is no ``runs`` folder, and
-    :class:`ConfigError` for a bad ``alpha`` / ``correction`` / ``n_resamples``.
+    :class:`ConfigError` for a bad ``n_resamples`` (``settings`` validate themselves).
     """
     results = Path(results_dir)
     runs = ResultsLayout.of(results).runs
@@ -168,8 +159,7 @@ def build_leaderboards(
         log.warning("no runs found under %s; writing empty leaderboards", runs)
     designs = {suite: SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
                for suite, d in load_sequential_designs(results).items()}
-    tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
-                                  n_resamples=n_resamples, seed=seed, designs=designs,
+    tables = compute_leaderboards(records, settings=settings, n_resamples=n_resamples, seed=seed, designs=designs,
                                   transferability_items=load_scores(results))
     out_dir = leaderboards_dir(results)
     written = []

@@ -7,20 +7,21 @@ import logging
 from pathlib import Path
 
 from benchmark import paths
-from benchmark.analysis.leaderboard import DEFAULT_CORRECTION, DEFAULT_MARGIN, build_leaderboards
+from benchmark.analysis.leaderboard import build_leaderboards
 from benchmark.analysis.report import build_report
+from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 
 log = logging.getLogger(__name__)
 
 _ANALYSIS_CODE = Path(__file__).parent
 
 
-def refresh_outputs(results_dir: str | Path, *, alpha: float = 0.05, correction: str = DEFAULT_CORRECTION,
-                    margin: float = DEFAULT_MARGIN, cache_dir: Path | None = None) -> bool:
+def refresh_outputs(results_dir: str | Path, *, settings: AnalysisSettings = DEFAULTS,
+                    cache_dir: Path | None = None) -> bool:
     """Build leaderboards and report from ``runs/``; skipped when both exist and were built from
     exactly these run records with the same settings and code. Returns whether it rebuilt."""
     results = Path(results_dir)
-    stamp = _inputs_stamp(results, f"{alpha}|{correction}|{margin}")
+    stamp = _inputs_stamp(results, f"{settings.alpha}|{settings.correction}|{settings.margin}")
     stamp_path = (cache_dir or paths.cache_dir()) / "leaderboard-inputs" / \
         hashlib.sha256(str(results.resolve()).encode()).hexdigest()[:24]
     board = results / "leaderboards" / "leaderboard.csv"
@@ -28,7 +29,7 @@ def refresh_outputs(results_dir: str | Path, *, alpha: float = 0.05, correction:
     if board.exists() and report.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
         log.info("leaderboards and report are up to date with runs/; not rebuilt")
         return False
-    build_leaderboards(results, alpha=alpha, correction=correction, margin=margin)
+    build_leaderboards(results, settings=settings)
     build_report(results)
     stamp_path.parent.mkdir(parents=True, exist_ok=True)
     stamp_path.write_text(stamp)

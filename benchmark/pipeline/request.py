@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.analysis.leaderboard import DEFAULT_CORRECTION, DEFAULT_MARGIN
+from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.errors import ConfigError
 from benchmark.runs.executor import Executor
 from benchmark.runs.plan import RunFilters
@@ -29,9 +29,7 @@ class RunRequest:
     until_decided: bool = False
     max_seeds: int | None = None
     futility: bool = False
-    alpha: float = 0.05
-    correction: str = DEFAULT_CORRECTION
-    margin: float = DEFAULT_MARGIN
+    settings: AnalysisSettings = DEFAULTS
 
     def __post_init__(self) -> None:
         if self.max_seeds is not None and not self.until_decided:

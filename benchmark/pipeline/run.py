@@ -51,12 +51,10 @@ def run_pipeline(request: RunRequest) -> PipelineSummary:
         runs = run_until_decided(request.suite, request.results_dir, request.filters,
                                  max_seeds=request.max_seeds or suite_max or DEFAULT_MAX_SEEDS,
                                  device=request.device, cache_dir=request.cache_dir, executor=request.executor,
-                                 alpha=request.alpha, correction=request.correction, margin=request.margin,
-                                 futility=request.futility)
+                                 settings=request.settings, futility=request.futility)
     else:
         runs = run_suite(request.suite, request.results_dir, request.filters, request.device,
                          request.cache_dir, request.executor)
     counts = score_transferability(request)
-    refresh_outputs(request.results_dir, alpha=request.alpha, correction=request.correction,
-                    margin=request.margin, cache_dir=request.cache_dir)
+    refresh_outputs(request.results_dir, settings=request.settings, cache_dir=request.cache_dir)
     return PipelineSummary(runs, counts)

@@ -24,8 +24,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.analysis.leaderboard import DEFAULT_CORRECTION, DEFAULT_MARGIN, compute_leaderboards
+from benchmark.analysis.leaderboard import compute_leaderboards
 from benchmark.analysis.stats.sequential import sequential_weights
+from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.errors import ConfigError
 from benchmark.runs.executor import Executor
 from benchmark.runs.plan import RunFilters, plan_runs
@@ -67,8 +68,7 @@ class AdaptiveSummary:
 
 def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilters, *, max_seeds: int,
                       device: str = "cpu", cache_dir: Path | None = None, executor: Executor | None = None,
-                      alpha: float = 0.05, correction: str = DEFAULT_CORRECTION,
-                      margin: float = DEFAULT_MARGIN, futility: bool = False) -> AdaptiveSummary:
+                      settings: AnalysisSettings = DEFAULTS, futility: bool = False) -> AdaptiveSummary:
     """Run the planned seeds, then add seeds to undecided pairs until decided or ``max_seeds``
     (or, with ``futility``, until no seed count up to ``max_seeds`` is projected to decide them)."""
     suite = get_suite(suite_name)
@@ -88,8 +88,7 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
     for k in range(first + 1, max_seeds + 1):
         known = set(all_seeds[: k - 1])
         records = [r for r in scan_runs(results_dir, suite.name, include_planned=False) if r.seed in known]
-        tables = compute_leaderboards(records, alpha=alpha, correction=correction, margin=margin,
-                                      n_resamples=1, designs={suite.name: design})
+        tables = compute_leaderboards(records, settings=settings, n_resamples=1, designs={suite.name: design})
         matrix = tables.transfer_matrix
         undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
         if futility:
