@@ -328,7 +328,8 @@ TRANSFERABILITY = Table(
         Column("score", float,
                ("The estimator's mean over the scored seeds (higher = predicted to transfer better); empty where it "
                 "does not apply (`leep` and `nce` need the source head to read the target's features: not for a "
-                'sentence-pair source on single sentences).'), fmt=fmt_num3),
+                'sentence-pair source on single sentences). `h_score` saturates at C−1 when the examples do not '
+                'outnumber the features (a tie, not an order).'), fmt=fmt_num3),
         Column("score_std", float, 'Its standard deviation over seeds (ddof 1).'),
         Column("finetune_gain", float,
                "Mean over the same seeds of `finetune`'s accuracy − `target_only`'s (fraction).",
