@@ -1,6 +1,7 @@
 """Adding a leaderboard column or a transferability estimator is one edit: a plug-in module,
-written to tmp_path and imported, registers both, and they appear in the CSVs, the generated
-docs table and the report, with nothing in the package edited.
+written to tmp_path and found through an entry point of ``benchmark.extensions`` (a generated
+``.dist-info`` next to it, as ``pip install`` would write), registers both, and they appear in the
+CSVs, the generated docs table and the report, with nothing in the package edited.
 
 Run data is generated (``tests/run_store_helpers.py``'s toy suite, not real results). The
 transferability items are scored by the stage's own function (``score_all``, what
@@ -10,7 +11,6 @@ trained source models, which would take minutes.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import sys
@@ -23,7 +23,13 @@ import pandas as pd
 import pytest
 from run_store_helpers import TOY_SEEDS, TOY_SUITE, TOY_TARGETS, build_toy_results
 
-from benchmark.analysis.columns import Column, docs_markdown, register_column, unregister_column
+from benchmark.analysis.columns import (
+    Column,
+    docs_markdown,
+    load_extensions,
+    register_column,
+    unregister_column,
+)
 from benchmark.analysis.estimators import (
     EstimatorInputs,
     estimators,
@@ -61,9 +67,14 @@ BUDGET = 100  # the toy runs' budget
 @pytest.fixture
 def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     (tmp_path / "toy_plugin.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
+    dist = tmp_path / "toy_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: toy-plugin\nVersion: 0.1\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[benchmark.extensions]\ntoy = toy_plugin\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
-        importlib.import_module("toy_plugin")
+        load_extensions(again=True)
+        assert "toy_plugin" in sys.modules and "gain_points" in TRANSFER and "mean_norm" in estimators()
         yield
     finally:
         unregister_column("transfer_matrix.csv", "gain_points")

@@ -8,12 +8,16 @@ A plug-in adds a column to a CSV without editing the package::
         "gain_points", float, "The gain in accuracy points.", compute=lambda row: 100 * row["gain"]))
 
 and it is written (last) in the CSV, listed in :func:`docs_markdown` and shown in the report's
-tables of that CSV. ``unregister_column`` takes it away again.
+tables of that CSV. ``unregister_column`` takes it away again. A pip package registers its
+columns (and estimators) from a module named by an entry point in the group
+:data:`EXTENSIONS_GROUP`, loaded on first use by every command.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +29,10 @@ import pandas as pd
 from benchmark.analysis.formats import fmt_int, fmt_num, fmt_text
 from benchmark.errors import ConfigError, unknown_name
 
+log = logging.getLogger(__name__)
+
 Row = Mapping[str, Any]
+EXTENSIONS_GROUP = "benchmark.extensions"
 TYPES: dict[type, str] = {int: "int", float: "float", str: "str", bool: "bool"}
 FLOAT_FORMAT = "%.6g"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -81,6 +88,21 @@ class Column:
 
 _TABLES: dict[str, Table] = {}
 _REGISTERED: dict[str, list[Column]] = {}
+_extensions_loaded = False
+
+
+def load_extensions(*, again: bool = False) -> None:
+    """Import every module named by an entry point of :data:`EXTENSIONS_GROUP` (once; ``again``
+    looks for new ones). A broken one is logged and skipped, never hides the others."""
+    global _extensions_loaded
+    if _extensions_loaded and not again:
+        return
+    _extensions_loaded = True
+    for ep in importlib.metadata.entry_points(group=EXTENSIONS_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:  # a third-party plug-in must not stop the leaderboards
+            log.error("could not load extension %r (%s): %s", ep.name, ep.value, exc)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +124,7 @@ class Table(Sequence[str]):
 
     def columns(self) -> tuple[Column, ...]:
         """Every column in file order: declared, then registered (plug-ins)."""
+        load_extensions()
         return self.base + self.registered()
 
     def registered(self) -> tuple[Column, ...]:
@@ -163,6 +186,8 @@ def table(file: str) -> Table:
 def register_column(file: str, column: Column) -> Column:
     """Add a derived column (with ``compute``) to the CSV ``file``, after its declared columns."""
     target = table(file)
+    if any(c is column for c in _REGISTERED.get(file, [])):
+        return column  # the same module imported twice
     if column.compute is None:
         raise ConfigError(f"column {column.name!r} for {file} needs compute=<function of the row>: a plug-in "
                           "column is computed from the row's other columns")

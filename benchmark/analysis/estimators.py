@@ -13,7 +13,8 @@ An estimator is a pure function whose parameter names say what it reads, among :
 
 It returns a float, higher = predicted to transfer better. When an input it reads is not
 available (a source head that cannot read the target's features has no probabilities), its
-score is NaN: it does not apply. A plug-in adds one with::
+score is NaN: it does not apply. A plug-in (a module named by an entry point in the group
+``benchmark.extensions``, or any module imported before the stage runs) adds one with::
 
     @register_estimator("mean_norm", description="mean feature norm (a toy)")
     def mean_norm(features: np.ndarray) -> float:
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.analysis.columns import load_extensions
 from benchmark.analysis.stats import transferability as stats_tr
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
 
@@ -103,11 +105,14 @@ def unregister_estimator(name: str) -> None:
 
 
 def estimators() -> dict[str, Estimator]:
-    """Every registered estimator, in registration order (the scoring and CSV order)."""
+    """Every registered estimator, in registration order (the scoring and CSV order); plug-ins'
+    (entry points of ``benchmark.extensions``) included."""
+    load_extensions()
     return dict(_ESTIMATORS)
 
 
 def get_estimator(name: str) -> Estimator:
+    load_extensions()
     if name not in _ESTIMATORS:
         raise unknown_name("transferability estimator", name, _ESTIMATORS)
     return _ESTIMATORS[name]
@@ -115,7 +120,7 @@ def get_estimator(name: str) -> Estimator:
 
 def score_all(inputs: EstimatorInputs) -> dict[str, float]:
     """Every registered estimator's score of ``inputs`` (NaN where one does not apply)."""
-    return {name: est.score(inputs) for name, est in _ESTIMATORS.items()}
+    return {name: est.score(inputs) for name, est in estimators().items()}
 
 
 # --------------------------------------------------------------------------- the built-in estimators
