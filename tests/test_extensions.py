@@ -39,7 +39,7 @@ from benchmark.analysis.estimators import (
 )
 from benchmark.analysis.leaderboard import build_leaderboards
 from benchmark.analysis.report import build_report
-from benchmark.analysis.schema import NEGATIVE, TRANSFER
+from benchmark.analysis.schema import NEGATIVE, PER_TASK, TRANSFER
 from benchmark.errors import ConfigError, UnknownNameError
 from benchmark.files import atomic_write_json
 from benchmark.transfer_scores import Item
@@ -191,3 +191,9 @@ def test_bad_registrations_say_what_to_fix() -> None:
     with pytest.raises(ConfigError, match="already registered"):
         register_estimator("logme", description="x")
     assert "other" not in TRANSFER and "bad" not in estimators()
+    register_column("per_task.csv", Column("word", float, "x", compute=lambda row: "many"))
+    try:
+        with pytest.raises(ConfigError, match="column 'word' is declared float but holds other values"):
+            PER_TASK.frame([{"suite": "s"}])
+    finally:
+        unregister_column("per_task.csv", "word")

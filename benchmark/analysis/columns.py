@@ -157,12 +157,16 @@ class Table(Sequence[str]):
         for column in self.columns():
             if column.compute is not None and len(out):
                 out[column.name] = [column.compute(row) for row in out.to_dict("records")]
-            if column.type is int:
-                out[column.name] = pd.array(pd.to_numeric(out[column.name]), dtype="Int64")
-            elif column.type is bool:
-                out[column.name] = out[column.name].astype(bool)
-            elif column.type is float:
-                out[column.name] = pd.to_numeric(out[column.name]).astype("float64")
+            try:
+                if column.type is int:
+                    out[column.name] = pd.array(pd.to_numeric(out[column.name]), dtype="Int64")
+                elif column.type is bool:
+                    out[column.name] = out[column.name].astype(bool)
+                elif column.type is float:
+                    out[column.name] = pd.to_numeric(out[column.name]).astype("float64")
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{self.file}: column {column.name!r} is declared {TYPES[column.type]} but holds "
+                                  f"other values ({exc}); fix its type or what computes it") from None
         return out
 
     def docs(self) -> str:
