@@ -27,6 +27,7 @@ from run_store_helpers import (
 )
 
 from benchmark.analysis import stats
+from benchmark.analysis.columns import docs_markdown, readme_block
 from benchmark.analysis.leaderboard import build_leaderboards, compute_leaderboards
 from benchmark.analysis.schema import CSV_COLUMNS, csv_text
 from benchmark.analysis.stats.settings import AnalysisSettings
@@ -84,6 +85,12 @@ def test_csvs_have_exactly_the_documented_columns(toy: Path) -> None:
         assert documented[name] == list(columns), name
         header = (toy / "leaderboards" / name).read_text(encoding="utf-8").splitlines()[0]
         assert header.split(",") == list(columns), name
+
+
+def test_readme_csv_sections_are_the_generated_ones() -> None:
+    """The README's CSV tables are generated from the declarations; edit schema.py, then run
+    ``python -m benchmark.analysis.schema README.md``."""
+    assert readme_block(DOCS.read_text(encoding="utf-8")) == docs_markdown()
 
 
 def test_each_comparison_appears_once_in_transfer_matrix(toy: Path) -> None:

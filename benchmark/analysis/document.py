@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from benchmark.analysis.columns import Column
+from benchmark.analysis.formats import fmt_ci
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -24,14 +29,39 @@ figcaption { font-size: .85rem; color: #555; }
 """
 
 
-# --------------------------------------------------------------------------- blocks
-
-
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-# --------------------------------------------------------------------------- formatting
+# --------------------------------------------------------------------------- table columns
+
+
+@dataclass(frozen=True)
+class View:
+    """One column of a report table: its header, its cell text from a row (a mapping column name ->
+    value), and whether it is right-aligned (numbers)."""
+
+    header: str
+    cell: Callable[[Mapping[str, Any]], str]
+    right: bool = False
+
+
+def show(column: Column, header: str = "") -> View:
+    """A CSV column as its declaration formats it (header: its label unless given)."""
+    return View(header or column.header, lambda row: column.text(row[column.name]), column.numeric)
+
+
+def text(header: str, key: str, right: bool = False) -> View:
+    """The value of ``key`` as text."""
+    return View(header, lambda row: str(row[key]), right)
+
+
+def ci(low: str, high: str, header: str = "95% CI", fmt: Callable[[Any, Any], str] = fmt_ci) -> View:
+    """An interval from two columns, ``[low, high]``."""
+    return View(header, lambda row: fmt(row[low], row[high]))
+
+
+# --------------------------------------------------------------------------- blocks
 
 
 @dataclass(frozen=True)
@@ -50,8 +80,8 @@ class _Para:
 class _Table:
     headers: list[str]
     rows: list[list[str]]
-    numeric: set[int]
-    """Indexes of right-aligned (numeric) columns."""
+    right: list[bool]
+    """Per column: right-aligned (numbers)."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +107,10 @@ class Document:
     def para(self, text: str, note: bool = False) -> None:
         self.blocks.append(_Para(text, note))
 
-    def table(self, headers: list[str], rows: list[list[str]], numeric: set[int]) -> None:
-        self.blocks.append(_Table(headers, rows, numeric))
+    def table(self, views: Sequence[View], rows: Sequence[Mapping[str, Any]]) -> None:
+        """A table of ``rows`` with one column per view."""
+        self.blocks.append(_Table([v.header for v in views], [[v.cell(r) for v in views] for r in rows],
+                                  [v.right for v in views]))
 
     def image(self, src: str, alt: str, caption: str) -> None:
         self.blocks.append(_Image(src, alt, caption))
@@ -92,8 +124,7 @@ class Document:
                 out += [("> " if block.note else "") + block.text, ""]
             elif isinstance(block, _Table):
                 out.append("| " + " | ".join(_md_cell(h) for h in block.headers) + " |")
-                out.append("|" + "|".join("---:" if i in block.numeric else "---"
-                                           for i in range(len(block.headers))) + "|")
+                out.append("|" + "|".join("---:" if right else "---" for right in block.right) + "|")
                 out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
                 out.append("")
             else:
@@ -116,9 +147,8 @@ class Document:
                 lines = []
                 for row in block.rows:
                     cells = "".join(
-                        f'<td class="num">{esc(c)}</td>' if i in block.numeric
-                        else f"<td>{esc(c)}</td>"
-                        for i, c in enumerate(row))
+                        f'<td class="num">{esc(c)}</td>' if right else f"<td>{esc(c)}</td>"
+                        for c, right in zip(row, block.right, strict=True))
                     lines.append(f"<tr>{cells}</tr>")
                 body.append(f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
                             f'<tbody>{"".join(lines)}</tbody></table></div>')

@@ -20,6 +20,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+from benchmark.analysis.formats import MINUS, fmt_num, fmt_points, isnan, source_label  # noqa: E402
 from benchmark.files import atomic_write_bytes  # noqa: E402
 from benchmark.runs.store import REFERENCE_METHOD  # noqa: E402
 
@@ -29,50 +30,7 @@ _EQUIVALENT_COLOUR = "#1b7837"
 _NEUTRAL_COLOUR = "#9a9a9a"
 _MISSING_COLOUR = "#bdbdbd"
 _FADE = 0.22  # share of the gain's colour kept by an undecided cell
-MINUS = "\u2212"
 VERDICT_MARKS = {"positive": "+", "negative": MINUS, "equivalent": "\u2248"}
-
-
-def isnan(value: Any) -> bool:
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return value is None
-
-
-def fmt_points(value: Any, signed: bool = True) -> str:
-    """A gain (fraction) in accuracy points, e.g. ``+3.2``; ``–`` when missing."""
-    if isnan(value):
-        return "–"
-    text = f"{100.0 * float(value):+.1f}" if signed else f"{100.0 * float(value):.1f}"
-    return text.replace("-", MINUS)
-
-
-def fmt_ci(low: Any, high: Any) -> str:
-    if isnan(low) or isnan(high):
-        return "–"
-    return f"[{fmt_points(low)}, {fmt_points(high)}]"
-
-
-def fmt_num(value: Any, digits: int = 2) -> str:
-    if isnan(value):
-        return "–"
-    return f"{float(value):.{digits}f}"
-
-
-def fmt_p(value: Any) -> str:
-    if isnan(value):
-        return "–"
-    v = float(value)
-    return "<0.001" if v < 0.001 else f"{v:.3f}"
-
-
-def fmt_int(value: Any) -> str:
-    return "–" if isnan(value) else str(int(float(value)))
-
-
-def source_label(source: str) -> str:
-    return "(none)" if source == "-" else source
 
 
 def slug(*parts: str) -> str:

@@ -24,28 +24,35 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from benchmark.analysis import stats
-from benchmark.analysis.document import Document
+from benchmark.analysis.columns import Table
+from benchmark.analysis.document import Document, View, ci, show, text
 from benchmark.analysis.figures import (
     budget_figure,
-    fmt_ci,
-    fmt_int,
-    fmt_num,
-    fmt_p,
-    fmt_points,
     gain_figure,
     gain_limit,
     heatmap_figure,
     slug,
-    source_label,
     transferability_figure,
 )
+from benchmark.analysis.formats import fmt_ci, fmt_int, fmt_num, fmt_points, source_label
 from benchmark.analysis.leaderboard import build_leaderboards, leaderboards_dir
-from benchmark.analysis.schema import CSV_COLUMNS, control_rows
+from benchmark.analysis.schema import (
+    CSV_COLUMNS,
+    LEADERBOARD,
+    NEGATIVE,
+    PER_TASK,
+    TRANSFER,
+    TRANSFERABILITY,
+    TRANSFERABILITY_RANKING,
+    control_rows,
+)
 from benchmark.files import atomic_write_text
 from benchmark.runs.store import REFERENCE_METHOD
 
@@ -61,42 +68,47 @@ def _read(path: Path) -> pd.DataFrame:
                        dtype={"source": str, "target": str, "method": str, "suite": str})
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def _table(doc: Document, table: Table, frame: pd.DataFrame, views: Sequence[View | str]) -> None:
+    """``frame``'s rows of the CSV ``table``: the views (a column name = the column as declared), then
+    every column a plug-in registered on that CSV."""
+    shown = [show(table.column(v)) if isinstance(v, str) else v for v in views]
+    shown += [show(c) for c in table.registered() if c.name in frame.columns]
+    doc.table(shown, _records(frame))
+
+
+def _is_reference(r: Mapping[str, Any]) -> bool:
+    return bool(r["reference"])
+
+
 def _leaderboard_section(doc: Document, lb: pd.DataFrame) -> None:
-    headers = ["rank", "method", "pairs", "mean gain", "95% CI", "IQM gain", "95% CI",
-               "P(improve)", "W/E/L/I", "neg. rate", "mean rank", "mean acc.",
-               "runs (failed, missing)", "wall s/run"]
-    rows = []
-    for r in lb.sort_values("rank").itertuples(index=False):
-        reference = bool(r.reference)
-        rows.append([
-            fmt_int(r.rank), f"{r.method} (reference)" if reference else str(r.method),
-            "–" if reference else f"{fmt_int(r.n_pairs)}"
-            + (f" (+{fmt_int(r.n_pairs_missing)} missing)" if r.n_pairs_missing else ""),
-            fmt_points(r.mean_gain), fmt_ci(r.mean_gain_ci_low, r.mean_gain_ci_high),
-            fmt_points(r.iqm_gain), fmt_ci(r.iqm_gain_ci_low, r.iqm_gain_ci_high),
-            fmt_num(r.probability_of_improvement),
-            "–" if reference else
-            f"{fmt_int(r.wins)}/{fmt_int(r.ties)}/{fmt_int(r.losses)}/{fmt_int(r.inconclusive)}",
-            fmt_num(r.negative_transfer_rate), fmt_num(r.mean_rank), fmt_points(r.mean_accuracy, False),
-            f"{fmt_int(r.n_runs)} ({fmt_int(r.n_failed)}, {fmt_int(r.n_missing)})",
-            fmt_num(r.wall_seconds_mean, 1),
-        ])
-    doc.table(headers, rows, numeric={0, 2, 3, 5, 7, 9, 10, 11, 13})
+    def method(r: Mapping[str, Any]) -> str:
+        return f"{r['method']} (reference)" if _is_reference(r) else str(r["method"])
+
+    def pairs(r: Mapping[str, Any]) -> str:
+        return "–" if _is_reference(r) else fmt_int(r["n_pairs"]) + (
+            f" (+{fmt_int(r['n_pairs_missing'])} missing)" if r["n_pairs_missing"] else "")
+
+    def verdicts(r: Mapping[str, Any]) -> str:
+        return "–" if _is_reference(r) else "/".join(fmt_int(r[k]) for k in ("wins", "ties", "losses", "inconclusive"))
+
+    _table(doc, LEADERBOARD, lb.sort_values("rank"), [
+        "rank", View("method", method), View("pairs", pairs, right=True),
+        "mean_gain", ci("mean_gain_ci_low", "mean_gain_ci_high"), "iqm_gain", ci("iqm_gain_ci_low", "iqm_gain_ci_high"),
+        "probability_of_improvement", View("W/E/L/I", verdicts), "negative_transfer_rate", "mean_rank",
+        "mean_accuracy",
+        View("runs (failed, missing)", lambda r: f"{fmt_int(r['n_runs'])} ({fmt_int(r['n_failed'])}, "
+             f"{fmt_int(r['n_missing'])})"),
+        "wall_seconds_mean"])
 
 
-def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool) -> None:
-    headers = (["method"] if with_method else []) + [
-        "source", "target", "budget", "seeds", "method acc.", "reference acc.", "gain", "95% CI",
-        "p", "p adj.", "MDE", "verdict"]
-    body = []
-    for r in rows.itertuples(index=False):
-        body.append(([str(r.method)] if with_method else []) + [
-            source_label(str(r.source)), str(r.target), fmt_int(r.budget), fmt_int(r.n_seeds),
-            fmt_points(r.method_accuracy, False), fmt_points(r.reference_accuracy, False), fmt_points(r.gain),
-            fmt_ci(r.ci_low, r.ci_high), fmt_p(r.p_value), fmt_p(r.p_adj), fmt_points(r.mde, False),
-            str(r.verdict)])
-    offset = 1 if with_method else 0
-    doc.table(headers, body, numeric={offset + k for k in (2, 3, 4, 5, 6, 8, 9, 10)})
+def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool, table: Table = TRANSFER) -> None:
+    _table(doc, table, rows, [*(["method"] if with_method else []),
+        "source", "target", "budget", "n_seeds", "method_accuracy", "reference_accuracy", "gain",
+        ci("ci_low", "ci_high"), "p_value", "p_adj", "mde", "verdict"])
 
 
 DECIDED = (stats.POSITIVE, stats.NEGATIVE, stats.EQUIVALENT)
@@ -130,11 +142,14 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
                        & (controls["method"] == "finetune")]
         marks = [f"{str(r.source).rpartition('~')[2]}: {r.verdict}"
                  + (" ✓" if r.verdict == r.control else " ✗") for r in ctl.itertuples(index=False)]
-        rows.append([target, str(budget), fmt_points(reference.get((target, budget)), False),
-                     f"{int(here_tested['verdict'].isin(DECIDED).sum())}/{len(here_tested)}",
-                     fmt_points(here_tested["mde"].median(), False), "; ".join(marks) or "–"])
-    doc.table(["target", "budget", f"{REFERENCE_METHOD} acc.", "fusion pairs decided", "median MDE",
-               "finetune controls (✓ = expected verdict)"], rows, numeric={1, 2, 3, 4})
+        rows.append({"target": target, "budget": str(budget),
+                     "reference": fmt_points(reference.get((target, budget)), False),
+                     "decided": f"{int(here_tested['verdict'].isin(DECIDED).sum())}/{len(here_tested)}",
+                     "mde": fmt_points(here_tested["mde"].median(), False), "controls": "; ".join(marks) or "–"})
+    doc.table([text("target", "target"), text("budget", "budget", right=True),
+               text(f"{REFERENCE_METHOD} acc.", "reference", right=True),
+               text("fusion pairs decided", "decided", right=True), text("median MDE", "mde", right=True),
+               text("finetune controls (✓ = expected verdict)", "controls")], rows)
     if controls.empty:
         doc.para("This suite runs no controls, so nothing shows it could see an effect if one were "
                  "there; add `controls: [more, shuffled]` to its suite file.", note=True)
@@ -146,10 +161,9 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
         doc.para(f"Warning: on {r.target} at budget {int(r.budget)}, finetune from the {r.control} control "
                  f"{r.source} is {r.verdict} (gain {fmt_points(r.gain)}, MDE {fmt_points(r.mde, False)}): "
                  f"a {r.control} effect of this size would not be seen on this target.", note=True)
-    doc.table(["method", "control", "target", "budget", "expected", "verdict", "gain", "95% CI", "MDE"], [
-        [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget), str(r.control),
-         str(r.verdict), fmt_points(r.gain), fmt_ci(r.ci_low, r.ci_high), fmt_points(r.mde, False)]
-        for r in controls.itertuples(index=False)], numeric={3, 6, 8})
+    _table(doc, TRANSFER, controls, [
+        "method", show(TRANSFER.column("source"), "control"), "target", "budget",
+        show(TRANSFER.column("control"), "expected"), "verdict", "gain", ci("ci_low", "ci_high"), "mde"])
 
 
 def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
@@ -217,7 +231,7 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     if len(neg):
         doc.para(f"{len(neg)} pair(s) where the method is significantly worse than "
                  f"{REFERENCE_METHOD} (NTG = −gain):")
-        _pairs_table(doc, neg, with_method=True)
+        _pairs_table(doc, neg, with_method=True, table=NEGATIVE)
     else:
         doc.para("No pair was judged negative.")
 
@@ -227,10 +241,8 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
     doc.heading(3, "Failed and missing runs")
     if len(problems):
-        doc.table(["method", "source", "target", "budget", "runs", "ok", "failed", "missing"], [
-            [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget), fmt_int(r.n_runs),
-             fmt_int(r.n_seeds), fmt_int(r.n_failed), fmt_int(r.n_missing)]
-            for r in problems.itertuples(index=False)], numeric={3, 4, 5, 6, 7})
+        doc.table([show(PER_TASK.column(c)) for c in ("method", "source", "target", "budget", "n_runs", "n_seeds",
+                                                        "n_failed", "n_missing")], _records(problems))
     else:
         doc.para("Every planned run finished.")
 
@@ -262,13 +274,12 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
         _pairs_table(doc, rows, with_method=False)
 
     doc.heading(3, "Accuracy per task")
-    doc.table(["method", "source", "target", "budget", "seeds", "accuracy", "std", "95% CI",
-               "macro-F1", "wall s/run"], [
-        [str(r.method), source_label(str(r.source)), str(r.target), fmt_int(r.budget),
-         f"{fmt_int(r.n_seeds)}/{fmt_int(r.n_runs)}", fmt_points(r.accuracy_mean, False),
-         fmt_points(r.accuracy_std, False), fmt_ci(r.accuracy_ci_low, r.accuracy_ci_high)
-         .replace("+", ""), fmt_points(r.macro_f1_mean, False), fmt_num(r.wall_seconds_mean, 1)]
-        for r in per_task.itertuples(index=False)], numeric={3, 4, 5, 6, 8, 9})
+    _table(doc, PER_TASK, per_task, [
+        "method", "source", "target", "budget",
+        View("seeds", lambda r: f"{fmt_int(r['n_seeds'])}/{fmt_int(r['n_runs'])}", right=True),
+        "accuracy_mean", "accuracy_std",
+        ci("accuracy_ci_low", "accuracy_ci_high", fmt=lambda lo, hi: fmt_ci(lo, hi).replace("+", "")),
+        "macro_f1_mean", "wall_seconds_mean"])
 
 
 def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.DataFrame, suite: str,
@@ -287,12 +298,13 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
              "better source) − 1.")
     if not len(ranking):
         doc.para("No target has two sources with scores and gains, so no estimator can be ranked.")
-    doc.table(["rank", "estimator", "targets", "mean τ", "95% CI", "mean weighted τ", "95% CI", "what it scores"], [
-        [fmt_int(r.rank), str(r.estimator), fmt_int(r.n_groups), fmt_num(r.mean_kendall_tau),
-         f"[{fmt_num(r.mean_kendall_tau_low)}, {fmt_num(r.mean_kendall_tau_high)}]",
-         fmt_num(r.mean_weighted_tau),
-         f"[{fmt_num(r.mean_weighted_tau_low)}, {fmt_num(r.mean_weighted_tau_high)}]", str(r.description)]
-        for r in ranking.sort_values("rank").itertuples(index=False)], numeric={0, 2, 3, 5})
+    def tau_ci(low: object, high: object) -> str:
+        return f"[{fmt_num(low)}, {fmt_num(high)}]"
+
+    _table(doc, TRANSFERABILITY_RANKING, ranking.sort_values("rank"), [
+        "rank", "estimator", "n_groups", "mean_kendall_tau",
+        ci("mean_kendall_tau_low", "mean_kendall_tau_high", fmt=tau_ci),
+        "mean_weighted_tau", ci("mean_weighted_tau_low", "mean_weighted_tau_high", fmt=tau_ci), "description"])
     if len(ranking):
         path = out_dir / f"transferability_{slug(suite)}.png"
         figures.append(transferability_figure(scores, ranking, suite=suite, path=path))
@@ -305,12 +317,18 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
     rows = []
     for (t, b, s), group in scores.groupby(["target", "budget", "source"], sort=True):
         by_estimator = dict(zip(group["estimator"], group["score"], strict=True))
-        rows.append([str(t), fmt_int(b), str(s), fmt_points(group["finetune_gain"].iloc[0]),
-                     *(fmt_num(by_estimator.get(e, float("nan")), 3) for e in estimators)])
+        rows.append({"target": str(t), "budget": b, "source": str(s), "finetune_gain": group["finetune_gain"].iloc[0],
+                     **{f"estimator:{e}": by_estimator.get(e, float("nan")) for e in estimators}})
     doc.para("Scores per source (seed means; a blank score does not apply, e.g. a sentence-pair "
              "source's head on single sentences), beside the gain they should predict:")
-    doc.table(["target", "budget", "source", "finetune gain", *estimators], rows,
-              numeric={1, *range(3, 4 + len(estimators))})
+    score = TRANSFERABILITY.column("score")
+
+    def score_view(estimator: str) -> View:
+        return View(estimator, lambda r: score.text(r[f"estimator:{estimator}"]), right=True)
+
+    doc.table([text("target", "target"), show(TRANSFERABILITY.column("budget")), text("source", "source"),
+               show(TRANSFERABILITY.column("finetune_gain")),
+               *(score_view(e) for e in estimators)], rows)
 
 
 def report_dir(results_dir: str | os.PathLike[str]) -> Path:

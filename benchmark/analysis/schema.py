@@ -1,15 +1,34 @@
-"""The leaderboard CSVs' schema: file names, columns in file order, dtypes and CSV formatting.
+"""The leaderboard CSVs, declared: file names, each column once (name, type, meaning, report format)
+in file order, and the constants their values use.
 
-The column tuples are the source of truth; the README documents each column and a test
-checks that the README, this module and the written files agree.
+A :class:`~benchmark.analysis.columns.Table` per CSV makes its header and dtypes, its README
+section (``python -m benchmark.analysis.schema README.md`` rewrites them; a test checks they
+match) and the report's formatting of its cells. Plug-ins add derived columns with
+:func:`~benchmark.analysis.columns.register_column`.
 """
 
 from __future__ import annotations
 
-import io
+import logging
+import sys
 from collections.abc import Sequence
 
 import pandas as pd
+
+from benchmark.analysis.columns import (
+    FLOAT_FORMAT,
+    Column,
+    Row,
+    Table,
+    control_rows,
+    csv_text,
+    sort_rows,
+    tables,
+    write_readme,
+)
+from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_num3, fmt_p, fmt_points, source_label
+
+__all__ = ["FLOAT_FORMAT", "Column", "Table", "control_rows", "csv_text", "frame", "sort_rows"]
 
 LEADERBOARDS_DIRNAME = "leaderboards"
 CONFIDENCE = 0.95
@@ -22,96 +41,354 @@ TEST_MCNEMAR = "mcnemar"
 TEST_WILCOXON = "wilcoxon"
 TESTS = (TEST_CROSSED, TEST_EQUIVALENCE, TEST_MCNEMAR, TEST_WILCOXON)
 
-PER_TASK_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "budget", "metric", "synthetic", "precision",
-    "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples",
-    "accuracy_mean", "accuracy_std", "accuracy_ci_low", "accuracy_ci_high",
-    "macro_f1_mean", "wall_seconds_mean", "examples_processed_mean",
+
+def _as_in(column: Column, meanings: dict[str, str]) -> Column:
+    """A negative-transfer column: the transfer-matrix column, documented by reference."""
+    return Column(column.name, column.type, meanings.get(column.name, "As in `transfer_matrix.csv`."),
+                  label=column.label, fmt=column.fmt)
+
+
+def _estimator_meaning() -> str:
+    from benchmark.analysis.estimators import estimators
+
+    listed = "; ".join(f"`{e.name}`: {e.description}" for e in estimators().values())
+    return (f"The estimator ({listed}). Each is one function registered with "
+            "`benchmark.analysis.estimators.register_estimator`.")
+
+
+LEADERBOARD = Table(
+    "leaderboard.csv",
+    ('One row per (suite, budget, method), `target_only` included (flagged `reference`): one\n'
+     'leaderboard per target budget. Sorted by suite, budget, then `rank`.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("budget", int, "Target training examples (every target of the row's pairs at this budget)."),
+        Column("rank", int,
+               ('1-based position of the method in its suite at this budget: ordered by `mean_rank` (lower is '
+                'better), then by higher `mean_gain`, then by method name; methods with no result at all come last.')),
+        Column("method", str, 'Method name.'),
+        Column("reference", bool,
+               '`True` for `target_only`, the reference of every gain (its gain columns are empty).'),
+        Column("n_pairs", int,
+               ('Pairs (rows of `transfer_matrix.csv` for this method) with at least one paired seed; the pairs the '
+                'aggregates below are computed over.'), label="pairs"),
+        Column("n_pairs_missing", int,
+               'Pairs of this method with no paired seed (verdict `missing`); excluded from the aggregates.'),
+        Column("mean_gain", float,
+               ("Mean over pairs of the pair's transfer gain (each pair weighs the same; on a target, over the "
+                "seeds all of the method's pairs there share)."), label="mean gain", fmt=fmt_points),
+        Column("mean_gain_ci_low", float,
+               ('Lower end of the 95% CI of `mean_gain` from the crossed variance-components model '
+                "(`stats.crossed_mean_interval`): one block per target holding the sum of the method's pairs' d "
+                'there, so seed noise, test-example noise and the reference runs pairs on one target share are all '
+                'counted; t reference with Satterthwaite df.'), fmt=fmt_points),
+        Column("mean_gain_ci_high", float, 'Upper end of that CI.', fmt=fmt_points),
+        Column("iqm_gain", float,
+               ('Interquartile mean (rliable): mean of the middle 50% of all per-(pair, seed) gains `acc_method(s) '
+                '− acc_ref(s)` pooled over pairs.'), label="IQM gain", fmt=fmt_points),
+        Column("iqm_gain_ci_low", float,
+               'Lower end of the 95% stratified-bootstrap CI of `iqm_gain` (same resampling as for `mean_gain`).',
+               fmt=fmt_points),
+        Column("iqm_gain_ci_high", float, 'Upper end of that CI.', fmt=fmt_points),
+        Column("probability_of_improvement", float,
+               ("rliable's average probability of improvement over `target_only`: per pair, P(acc of a method seed "
+                '> acc of a reference seed) + ½ P(equal) over all seed combinations, averaged over pairs. 0.5 = no '
+                'difference.'), label="P(improve)"),
+        Column("wins", int, 'Pairs judged `positive`.'),
+        Column("ties", int, 'Pairs judged `equivalent`.'),
+        Column("losses", int, 'Pairs judged `negative`.'),
+        Column("inconclusive", int, 'Pairs judged `inconclusive` (`wins + ties + losses + inconclusive = n_pairs`).'),
+        Column("negative_transfer_rate", float, '`losses / n_pairs`.', label="neg. rate"),
+        Column("mean_rank", float,
+               ("Average rank of the method's accuracy per target (rank 1 = best, ties get the average rank). On "
+                'each target, the methods with runs there (planned or found) are ranked by their accuracy on it '
+                '(mean over seeds and, for fusion methods, over sources); a method whose runs on that target all '
+                'failed or are missing ranks below every method with a result. Averaged over the targets the method '
+                'has runs for.'), label="mean rank"),
+        Column("mean_accuracy", float,
+               "Mean over targets of the method's accuracy on the target (mean over its sources and ok seeds).",
+               label="mean acc.", fmt=fmt_level),
+        Column("n_runs", int, 'Runs of the method planned or found (sum of `per_task.csv` `n_runs`).'),
+        Column("n_failed", int, 'Of those, failed.'),
+        Column("n_missing", int, 'Of those, missing (not run or interrupted).'),
+        Column("wall_seconds_mean", float,
+               'Mean wall-clock seconds per ok run (`run.json` `timings.wall_seconds`).',
+               label="wall s/run", fmt=fmt_num1),
+        Column("examples_processed_mean", float,
+               ('Mean training examples processed per ok run (`run.json` `examples_processed`), a '
+                'hardware-independent cost.')),
+    ),
 )
-TRANSFER_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "budget",
-    "n_seeds", "n_examples", "n_failed", "n_missing",
-    "method_accuracy", "reference_accuracy", "gain", "relative_gain", "se", "df", "ci_low", "ci_high",
-    "p_value", "p_adj", "p_equivalence", "p_equivalence_adj", "margin", "mde", "seeds_to_decide",
-    "family", "correction", "alpha", "verdict", "ntg",
+LEADERBOARD_COLUMNS = LEADERBOARD
+
+PER_TASK = Table(
+    "per_task.csv",
+    ('One row per (suite, method, source, target, budget), every method including `target_only`.\n'
+     'Sorted by suite, method, source, target, budget.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("method", str, 'Method name.'),
+        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("control", str,
+               'As in `transfer_matrix.csv`: the expected direction of a control source, empty for a real one.'),
+        Column("target", str, 'Target task (the task evaluated).'),
+        Column("budget", int,
+               ("Target training examples of the runs' draws (a prefix of one seeded permutation of the train "
+                "split, so a seed's small draw lies inside its large one).")),
+        Column("metric", str,
+               ("The target's primary metric as recorded in `run.json` (`primary_metric`; `accuracy` when absent). "
+                'Gains are always computed on accuracy.')),
+        Column("synthetic", bool,
+               ('`True` when any run of this row used generated stand-in data for its task (`run.json` '
+                '`synthetic`): such numbers test the pipeline, not real transfer.')),
+        Column("precision", str,
+               ('Numeric precision of the ok runs (`run.json` `precision`): `bf16` or `fp32`; `bf16+fp32` when the '
+                'cell mixes both, which the leaderboard build logs as a warning and the report flags (rerun such a '
+                'cell at one precision).')),
+        Column("n_runs", int,
+               'Seeds planned (in `plan.json`) or found on disk. `n_runs = n_seeds + n_failed + n_missing`.',
+               label="runs"),
+        Column("n_seeds", int, 'Ok runs (seeds) the statistics below are computed from.', label="ok"),
+        Column("n_failed", int, 'Failed runs.', label="failed"),
+        Column("n_missing", int, 'Missing runs (planned but not finished, or interrupted).', label="missing"),
+        Column("n_examples", int, 'Test examples shared by all ok seeds (aligned by id).'),
+        Column("accuracy_mean", float,
+               ('Mean over ok seeds of the test accuracy on the `n_examples` test examples all ok seeds share '
+                '(aligned by id, as in every other statistic).'), label="accuracy", fmt=fmt_level),
+        Column("accuracy_std", float,
+               'Standard deviation over seeds (ddof = 1); empty with one seed.', label="std", fmt=fmt_level),
+        Column("accuracy_ci_low", float,
+               ('Lower end of the 95% CI of the mean accuracy from the crossed variance-components model on the '
+                'correctness (S seeds × N shared examples; t reference, Satterthwaite df); empty with one seed.'),
+               fmt=fmt_level),
+        Column("accuracy_ci_high", float, 'Upper end of that CI.', fmt=fmt_level),
+        Column("macro_f1_mean", float,
+               ('Mean over seeds of the macro-F1 (unweighted mean of per-class F1 over the classes present in '
+                'labels or predictions).'), label="macro-F1", fmt=fmt_level),
+        Column("wall_seconds_mean", float, 'Mean wall-clock seconds per ok run.', label="wall s/run", fmt=fmt_num1),
+        Column("examples_processed_mean", float, 'Mean training examples processed per ok run.'),
+    ),
 )
-NEGATIVE_COLUMNS: tuple[str, ...] = TRANSFER_COLUMNS
-SIGNIFICANCE_COLUMNS: tuple[str, ...] = (
-    "suite", "method", "source", "control", "target", "budget", "test", "seed", "n_seeds", "n_examples",
-    "statistic", "df", "n_method_only", "n_ref_only",
-    "p_value", "p_adj", "correction", "family",
+PER_TASK_COLUMNS = PER_TASK
+
+TRANSFER = Table(
+    "transfer_matrix.csv",
+    ('One row per (suite, method, source, target, budget) for every method except `target_only`;\n'
+     'per-target methods (`scratch`, `linear_probe`) have source `-`. Each combination\n'
+     'appears exactly once, including pairs that could not be tested. Sorted by suite, method,\n'
+     'source, target, budget.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("method", str, 'Method compared with `target_only`.'),
+        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("control", str,
+               ("`positive` / `negative` when the source is a control (`T~more`: more of the target's own training "
+                'data; `T~shuffled`: the same data with shuffled labels), naming the verdict it is expected to '
+                'give; empty for a real source. Controls form their own families (`family`) and are left out of '
+                '`leaderboard.csv` and `negative_transfer.csv`.')),
+        Column("target", str, 'Target task.'),
+        Column("budget", int,
+               'Target training examples; the method and `target_only` are compared at the same budget.'),
+        Column("n_seeds", int,
+               ("Paired seeds: seeds where both the method's run and `target_only`'s run are ok. 0 means nothing "
+                'could be compared.'), label="seeds"),
+        Column("n_examples", int, 'Test examples present in every paired run (aligned by id).'),
+        Column("n_failed", int,
+               ("Failed runs among the method's seeds (planned or found) and the `target_only` runs of those same "
+                'seeds.')),
+        Column("n_missing", int,
+               'Missing runs among the same runs (a `target_only` seed that was never planned counts as missing).'),
+        Column("method_accuracy", float,
+               "Mean over paired seeds of the method's accuracy.", label="method acc.", fmt=fmt_level),
+        Column("reference_accuracy", float,
+               "Mean over paired seeds of `target_only`'s accuracy.", label="reference acc.", fmt=fmt_level),
+        Column("gain", float,
+               'Transfer gain TG = `method_accuracy − reference_accuracy` (Wang et al. 2019; paired by seed).',
+               fmt=fmt_points),
+        Column("relative_gain", float,
+               '`gain / reference_accuracy` (Vu et al. 2020); empty when the reference accuracy is 0.',
+               fmt=fmt_points),
+        Column("se", float,
+               ('Standard error of the gain from the crossed variance-components model (seed part moderated across '
+                'the family).')),
+        Column("df", float, 'Satterthwaite degrees of freedom of that standard error (the t reference).'),
+        Column("ci_low", float,
+               ('Lower end of the 95% CI of the gain, `gain ± t(0.975, df) · se` (under `--until-decided`: the '
+                "intersection of the looks' intervals, a confidence sequence)."), fmt=fmt_points),
+        Column("ci_high", float, 'Upper end of that CI.', fmt=fmt_points),
+        Column("p_value", float,
+               ('Two-sided p-value of "gain = 0" from the crossed t test (`crossed_t`; sequential under '
+                '`--until-decided`).'), label="p", fmt=fmt_p),
+        Column("p_adj", float,
+               "`p_value` adjusted within the method's family (`family`, `correction`).", label="p adj.", fmt=fmt_p),
+        Column("p_equivalence", float,
+               ('TOST p-value of "the gain lies outside ±`margin`" (the larger of the two one-sided t p-values; '
+                'sequential under `--until-decided`).'), fmt=fmt_p),
+        Column("p_equivalence_adj", float, "`p_equivalence` adjusted within the method's `tost` family.", fmt=fmt_p),
+        Column("margin", float, 'Equivalence margin (`--margin`, default 0.01 = one accuracy point).'),
+        Column("mde", float,
+               ('Minimum detectable effect: the smallest |gain| this pair would detect with 80% power at its '
+                "family's strictest threshold α / m (m = tested pairs of the method), `(t(1 − α/2m, df) + t(0.8, "
+                'df)) · se`.'), label="MDE", fmt=fmt_level),
+        Column("seeds_to_decide", int,
+               ('For an undecided pair, the smallest seed count (up to 20) at which the observed gain, with the '
+                'variance projected to more seeds, would be significant or equivalent at that threshold; equals '
+                '`n_seeds` when already decided; empty when no count up to 20 would decide it.')),
+        Column("family", str,
+               ('The family of the verdict test: `<suite>/<method>/budget=<b>/crossed_t`; for control pairs '
+                '`<suite>/<method>/budget=<b>/<positive or negative>-control/crossed_t`.')),
+        Column("correction", str,
+               'Adjustment used: `bh` (Benjamini–Hochberg, default), `holm` (Holm–Bonferroni) or `none`.'),
+        Column("alpha", float, 'Significance level of the verdict (default 0.05).'),
+        Column("verdict", str,
+               ('`positive` if gain > 0 and `p_adj < alpha`; `negative` if gain < 0 and `p_adj < alpha`; else '
+                '`equivalent` if `p_equivalence_adj < alpha`; else `inconclusive`; `missing` when `n_seeds` is 0.')),
+        Column("ntg", float,
+               'Negative-transfer gap NTG = −gain (Wang et al. 2019); positive values mean the source hurt.',
+               label="NTG", fmt=fmt_points),
+    ),
 )
-LEADERBOARD_COLUMNS: tuple[str, ...] = (
-    "suite", "budget", "rank", "method", "reference", "n_pairs", "n_pairs_missing",
-    "mean_gain", "mean_gain_ci_low", "mean_gain_ci_high",
-    "iqm_gain", "iqm_gain_ci_low", "iqm_gain_ci_high",
-    "probability_of_improvement", "wins", "ties", "losses", "inconclusive", "negative_transfer_rate",
-    "mean_rank", "mean_accuracy", "n_runs", "n_failed", "n_missing",
-    "wall_seconds_mean", "examples_processed_mean",
+TRANSFER_COLUMNS = TRANSFER
+
+NEGATIVE = Table(
+    "negative_transfer.csv",
+    ('The rows of `transfer_matrix.csv` whose verdict is `negative`, with the same columns\n'
+     '(`ntg` > 0 on every row). Sorted by suite, then `ntg` descending (worst first), then\n'
+     'method, source, target. Header only when no pair is negative.'),
+    tuple(_as_in(c, {
+        "control": 'As in `transfer_matrix.csv` (always empty here: control pairs are left out of this file).',
+        "gain": 'As in `transfer_matrix.csv` (negative).',
+        "p_adj": 'As in `transfer_matrix.csv` (< `alpha`).',
+        "verdict": 'Always `negative`.',
+        "ntg": 'Negative-transfer gap = −gain (> 0).',
+    }) for c in TRANSFER.base),
+    extends="transfer_matrix.csv",
 )
-TRANSFERABILITY_COLUMNS: tuple[str, ...] = (
-    "suite", "target", "budget", "source", "estimator", "score", "score_std", "finetune_gain", "n_seeds",
-    "n_sources", "kendall_tau", "kendall_tau_low", "kendall_tau_high",
-    "weighted_tau", "weighted_tau_low", "weighted_tau_high",
+NEGATIVE_COLUMNS = NEGATIVE
+
+SIGNIFICANCE = Table(
+    "significance.csv",
+    ('One row per statistical test run on a tested pair (pairs with no paired seed have no\n'
+     'rows here; they appear in `transfer_matrix.csv` with verdict `missing`). Only tests that are\n'
+     'valid for what they claim are reported (the crossed bootstrap and the example-level sign\n'
+     'flip of earlier versions were dropped: simulation showed them miscalibrated with few\n'
+     'seeds). Sorted by suite, method, source, target, budget, test, seed.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("method", str, 'Method compared with `target_only`.'),
+        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("control", str,
+               'As in `transfer_matrix.csv`: the expected direction of a control source, empty for a real one.'),
+        Column("target", str, 'Target task.'),
+        Column("budget", int, 'Target training examples.'),
+        Column("test", str,
+               ('`crossed_t` (the verdict test: moderated crossed variance-components t test of gain = 0; its p is '
+                '`transfer_matrix.csv` `p_value`), `tost` (its equivalence test against ±margin), `mcnemar` (exact '
+                "McNemar test on one seed: binomial test on the discordant examples, a test about that seed's two "
+                'trained models on this test set; one row per paired seed) or `wilcoxon` (Wilcoxon signed-rank test '
+                'on per-seed accuracies, about these models on this test set; only with ≥ 6 paired seeds, where its '
+                'exact p can reach 0.05).')),
+        Column("seed", int, 'The seed of a `mcnemar` row; empty for tests over all paired seeds.'),
+        Column("n_seeds", int, 'Seeds the test used (1 for `mcnemar`).'),
+        Column("n_examples", int, 'Test examples the test used (aligned by id).'),
+        Column("statistic", float,
+               ("`crossed_t`: the t statistic gain / se; `tost`: the gain; `mcnemar`: the seed's accuracy "
+                "difference (n_method_only − n_ref_only) / n_examples; `wilcoxon`: scipy's signed-rank statistic W.")),
+        Column("df", float, 'Degrees of freedom of the t reference (`crossed_t`, `tost`); empty for exact tests.'),
+        Column("n_method_only", int, '`mcnemar` only: examples the method got right and `target_only` wrong.'),
+        Column("n_ref_only", int, '`mcnemar` only: examples `target_only` got right and the method wrong.'),
+        Column("p_value", float,
+               'Two-sided p-value of "no difference" (`tost`: of "not equivalent").', label="p", fmt=fmt_p),
+        Column("p_adj", float, '`p_value` adjusted within `family` with `correction`.', label="p adj.", fmt=fmt_p),
+        Column("correction", str, '`bh`, `holm` or `none`.'),
+        Column("family", str,
+               ('The set of p-values adjusted together: `<suite>/<method>/budget=<b>/<test>` (one test type of one '
+                "method at one budget in one suite, across its pairs); a method's controls of one direction are a "
+                'family of their own, `<suite>/<method>/budget=<b>/<direction>-control/<test>`.')),
+    ),
 )
-TRANSFERABILITY_RANKING_COLUMNS: tuple[str, ...] = (
-    "suite", "rank", "estimator", "description", "n_groups", "n_pairs",
-    "mean_kendall_tau", "mean_kendall_tau_low", "mean_kendall_tau_high",
-    "mean_weighted_tau", "mean_weighted_tau_low", "mean_weighted_tau_high",
+SIGNIFICANCE_COLUMNS = SIGNIFICANCE
+
+TRANSFERABILITY = Table(
+    "transferability.csv",
+    ('Can the right source be picked before paying for training? One row per (suite, target,\n'
+     "budget, source, estimator): the estimator's score of the source-tuned model on the target's\n"
+     'training draw, computed **before any target training** (`python -m benchmark\n'
+     'transferability`, also the last step of `run`), next to the gain it should predict:\n'
+     '`finetune` over `target_only`, seed by seed. Only real sources with a `finetune` run are\n'
+     'scored (controls are not candidates). Each (source, target, budget, seed) is scored once\n'
+     'and stored under `results/transferability/`. Sorted by suite, target, budget, estimator,\n'
+     'source.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("target", str, 'Target task.'),
+        Column("budget", int, 'Target training examples (the draw that is scored is the one `finetune` trains on).'),
+        Column("source", str, 'Candidate source task.'),
+        Column("estimator", str, _estimator_meaning),
+        Column("score", float,
+               ("The estimator's mean over the scored seeds (higher = predicted to transfer better); empty where it "
+                "does not apply (`leep` and `nce` need the source head to read the target's features: not for a "
+                'sentence-pair source on single sentences). `h_score` saturates at C−1 when the examples do not '
+                'outnumber the features (a tie, not an order).'), fmt=fmt_num3),
+        Column("score_std", float, 'Its standard deviation over seeds (ddof 1).'),
+        Column("finetune_gain", float,
+               "Mean over the same seeds of `finetune`'s accuracy − `target_only`'s (fraction).",
+               label="finetune gain", fmt=fmt_points),
+        Column("n_seeds", int, 'Seeds with both a score and a gain.'),
+        Column("n_sources", int,
+               'Candidate sources of this target and budget with a score and a gain (the items τ ranks).'),
+        Column("kendall_tau", float,
+               ("Kendall τ-b between the sources' mean scores and their mean gains, for this (target, budget, "
+                'estimator); repeated on each of its rows. 1 = the estimator orders the sources as training did; '
+                'empty when undefined (fewer than 2 sources, or tied scores).')),
+        Column("kendall_tau_low", float,
+               ('Lower end of its 95% percentile bootstrap interval (seeds resampled, scores and gains together; '
+                '2,000 resamples).')),
+        Column("kendall_tau_high", float, 'Upper end.'),
+        Column("weighted_tau", float,
+               ("Weighted τ (scipy's hyperbolic weights, which stress the top of the ranking: picking the best "
+                'source matters most). Equal to `kendall_tau` with two sources.')),
+        Column("weighted_tau_low", float, 'Lower end of its 95% bootstrap interval.'),
+        Column("weighted_tau_high", float, 'Upper end.'),
+    ),
 )
+TRANSFERABILITY_COLUMNS = TRANSFERABILITY
 
-CSV_COLUMNS: dict[str, tuple[str, ...]] = {
-    "leaderboard.csv": LEADERBOARD_COLUMNS,
-    "per_task.csv": PER_TASK_COLUMNS,
-    "transfer_matrix.csv": TRANSFER_COLUMNS,
-    "negative_transfer.csv": NEGATIVE_COLUMNS,
-    "significance.csv": SIGNIFICANCE_COLUMNS,
-    "transferability.csv": TRANSFERABILITY_COLUMNS,
-    "transferability_ranking.csv": TRANSFERABILITY_RANKING_COLUMNS,
-}
-"""Every CSV the builder writes and its columns, in file order."""
-
-FLOAT_FORMAT = "%.6g"
-INT_COLUMNS = {
-    "n_runs", "n_seeds", "n_failed", "n_missing", "n_examples", "rank", "n_pairs",
-    "n_pairs_missing", "wins", "ties", "losses", "inconclusive", "seed", "n_method_only", "n_ref_only",
-    "seeds_to_decide", "budget", "n_sources", "n_groups",
-}
-BOOL_COLUMNS = {"synthetic", "reference"}
-
-
-def control_rows(table: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the rows whose source is a control (``control`` not empty)."""
-    return table["control"].astype("string").fillna("").ne("").astype(bool)
-
-
-def frame(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> pd.DataFrame:
-    """A DataFrame with exactly ``columns`` (absent values NaN) and stable dtypes."""
-    frame = pd.DataFrame(list(rows), columns=list(columns))
-    for col in columns:
-        if col in INT_COLUMNS:
-            frame[col] = pd.array(pd.to_numeric(frame[col]), dtype="Int64")
-        elif col in BOOL_COLUMNS:
-            frame[col] = frame[col].astype(bool)
-    return frame
+TRANSFERABILITY_RANKING = Table(
+    "transferability_ranking.csv",
+    ("One row per (suite, estimator): how well it predicts transfer over all the suite's targets\n"
+     'and budgets. Sorted by suite, then rank.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("rank", int, '1 = highest `mean_kendall_tau` (ties by name; undefined last).'),
+        Column("estimator", str, 'As in `transferability.csv`.'),
+        Column("description", str, 'What it scores, with its reference.', label="what it scores"),
+        Column("n_groups", int, '(target, budget) groups with at least 2 candidate sources.', label="targets"),
+        Column("n_pairs", int, '(source, target, budget) items over those groups.'),
+        Column("mean_kendall_tau", float,
+               'Mean over groups of `kendall_tau` (groups where it is undefined left out).', label="mean τ"),
+        Column("mean_kendall_tau_low", float,
+               ('Lower end of its 95% interval: stratified bootstrap, seeds resampled within every group, targets '
+                'fixed.')),
+        Column("mean_kendall_tau_high", float, 'Upper end.'),
+        Column("mean_weighted_tau", float, 'Mean over groups of `weighted_tau`.', label="mean weighted τ"),
+        Column("mean_weighted_tau_low", float, 'Lower end of its 95% interval (same bootstrap).'),
+        Column("mean_weighted_tau_high", float, 'Upper end.'),
+    ),
+)
+TRANSFERABILITY_RANKING_COLUMNS = TRANSFERABILITY_RANKING
 
 
-def sort_rows(frame: pd.DataFrame, by: list[str], columns: Sequence[str]) -> pd.DataFrame:
-    return frame.sort_values(by, kind="stable", na_position="first").reset_index(drop=True)[
-        list(columns)]
+CSV_COLUMNS: dict[str, Table] = tables()
+"""Every CSV the builder writes and its columns (as a sequence of names), in file order."""
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """The CSV text of a table: no index, ``%.6g`` floats, empty cells for NaN, ``\\n`` ends.
-
-    ``-0`` is normalised to ``0`` so equal numbers always print the same.
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col].dtype):
-            out[col] = out[col] + 0.0
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, na_rep="", lineterminator="\n")
-    return buffer.getvalue()
+def frame(rows: Sequence[Row], columns: Table) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` (absent values NaN), derived columns computed, stable dtypes."""
+    return columns.frame(rows)
 
 
+if __name__ == "__main__":  # python -m benchmark.analysis.schema README.md: regenerate its CSV tables
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for readme in sys.argv[1:] or ["README.md"]:
+        logging.getLogger(__name__).info("%s: %s", readme, "rewritten" if write_readme(readme) else "up to date")

@@ -14,10 +14,9 @@ from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults, aligned, pair_rng
 from benchmark.analysis.schema import (
     CONFIDENCE,
-    LEADERBOARD_COLUMNS,
-    PER_TASK_COLUMNS,
+    LEADERBOARD,
+    PER_TASK,
     control_rows,
-    frame,
 )
 from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
@@ -62,7 +61,7 @@ def per_task_table(store: RunResults) -> pd.DataFrame:
             row["wall_seconds_mean"] = _nanmean([r.wall_seconds for r in runs])
             row["examples_processed_mean"] = _nanmean([r.examples_processed for r in runs])
         rows.append(row)
-    return frame(rows, PER_TASK_COLUMNS)
+    return PER_TASK.frame(rows)
 
 
 def _accuracy_by_target(per_task: pd.DataFrame) -> pd.DataFrame:
@@ -157,7 +156,7 @@ def leaderboard_table(
                            losses=counts[stats.NEGATIVE], inconclusive=counts[stats.INCONCLUSIVE],
                            negative_transfer_rate=counts[stats.NEGATIVE] / len(tested))
             rows.append(row)
-    table = frame(rows, LEADERBOARD_COLUMNS)
+    table = LEADERBOARD.frame(rows)
     if table.empty:
         return table
     order = table.assign(
@@ -165,7 +164,7 @@ def leaderboard_table(
         _gain_key=-table["mean_gain"].fillna(-np.inf),
     ).sort_values(["suite", "budget", "_rank_key", "_gain_key", "method"], kind="stable")
     order["rank"] = order.groupby(["suite", "budget"]).cumcount() + 1
-    return frame(order.to_dict("records"), LEADERBOARD_COLUMNS)
+    return LEADERBOARD.frame(order)  # derived columns see the rank
 
 
 def mean_gain_interval(samples: Sequence[PairSample]) -> stats.MeanInterval:

@@ -26,11 +26,10 @@ from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults, aligned
 from benchmark.analysis.schema import (
     MISSING,
-    SIGNIFICANCE_COLUMNS,
+    SIGNIFICANCE,
     TEST_CROSSED,
     TEST_EQUIVALENCE,
-    TRANSFER_COLUMNS,
-    frame,
+    TRANSFER,
     sort_rows,
 )
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
@@ -130,7 +129,7 @@ def transfer_and_significance(
             for _name, paired_test in PAIRED_TESTS:
                 sig_rows.extend(paired_test(sample))
 
-    sig = frame([{**r, "correction": settings.correction} for r in sig_rows], SIGNIFICANCE_COLUMNS)
+    sig = SIGNIFICANCE.frame([{**r, "correction": settings.correction} for r in sig_rows])
     sig["family"] = [family_name(s, m, b, t, c) for s, m, b, t, c
                      in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["control"].fillna(""),
                             strict=True)]
@@ -138,9 +137,11 @@ def transfer_and_significance(
     for _family, index in sig.groupby("family", sort=True).groups.items():
         sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),
                                                        settings.correction)
-    sig = sort_rows(sig, ["suite", "method", "source", "target", "budget", "test", "seed"], SIGNIFICANCE_COLUMNS)
+    # Derived columns see the final family and p_adj.
+    sig = sort_rows(SIGNIFICANCE.frame(sig), ["suite", "method", "source", "target", "budget", "test", "seed"],
+                    SIGNIFICANCE)
 
-    transfer = frame(list(rows.values()), TRANSFER_COLUMNS)
+    transfer = TRANSFER.frame(list(rows.values()))
     by_pair = sig.set_index(["suite", "method", "source", "target", "budget", "test"])["p_adj"]
     keys = list(zip(transfer["suite"], transfer["method"], transfer["source"], transfer["target"],
                     transfer["budget"], strict=True))
@@ -153,5 +154,6 @@ def transfer_and_significance(
             transfer.loc[tested, "gain"].to_numpy(dtype=float), transfer.loc[tested, "p_adj"].to_numpy(dtype=float),
             settings.alpha, transfer.loc[tested, "p_equivalence_adj"].to_numpy(dtype=float))
     transfer["verdict"] = verdict
-    transfer = sort_rows(transfer, ["suite", "method", "source", "target", "budget"], TRANSFER_COLUMNS)
+    # Derived columns see the final p_adj and verdict.
+    transfer = sort_rows(TRANSFER.frame(transfer), ["suite", "method", "source", "target", "budget"], TRANSFER)
     return transfer, sig, samples

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.analysis.collect import RunResults
+from benchmark.analysis.estimators import estimators
 from benchmark.analysis.stats.transferability import mean_rank_agreement, rank_agreement
 from benchmark.runs.store import REFERENCE_METHOD
 
@@ -28,16 +29,6 @@ log = logging.getLogger(__name__)
 
 DIRNAME = "transferability"
 REFERENCE_FUSION = "finetune"  # the gain the scores are meant to predict
-KNN_K = 5
-#: estimator name -> what it scores (CSV order)
-ESTIMATORS: dict[str, str] = {
-    "logme": "LogME evidence of the source features for the target labels (You et al. 2021)",
-    "leep": "LEEP, log expected empirical prediction of the source head (Nguyen et al. 2020)",
-    "nce": "negative conditional entropy of the target labels given source predictions (Tran et al. 2019)",
-    "h_score": "H-score of the source features (Bao et al. 2019)",
-    "knn": f"leave-one-out {KNN_K}-NN accuracy on the source features (baseline)",
-    "source_accuracy": "the source model's accuracy on its own validation draw (baseline)",
-}
 N_BOOT = 2000
 TAU_KEYS = ("kendall_tau", "kendall_tau_low", "kendall_tau_high", "weighted_tau", "weighted_tau_low",
             "weighted_tau_high")
@@ -65,15 +56,11 @@ def _seed_gains(runs: RunResults) -> dict[tuple[str, str, str, int, int], float]
 
 def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],
                            seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per pair, ranking) tables; columns :data:`TRANSFERABILITY_COLUMNS` and
-    :data:`TRANSFERABILITY_RANKING_COLUMNS` of :mod:`benchmark.analysis.schema`."""
-    from benchmark.analysis.schema import (
-        TRANSFERABILITY_COLUMNS,
-        TRANSFERABILITY_RANKING_COLUMNS,
-        frame,
-        sort_rows,
-    )
+    """(per pair, ranking) tables of every registered estimator (:mod:`benchmark.analysis.estimators`);
+    columns :data:`TRANSFERABILITY` and :data:`TRANSFERABILITY_RANKING` of :mod:`benchmark.analysis.schema`."""
+    from benchmark.analysis.schema import TRANSFERABILITY, TRANSFERABILITY_RANKING, sort_rows
 
+    registered = estimators()
     gains = _seed_gains(runs)
     # (suite, target, budget) -> source -> seed -> scores (items of failed scoring are skipped)
     groups: dict[tuple[str, str, int], dict[str, dict[int, dict[str, float]]]] = {}
@@ -87,7 +74,7 @@ def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],
         sources = sorted(by_source)
         seeds = sorted({s for src in sources for s in by_source[src]})
         gain = np.array([[gains.get((suite, src, target, budget, s), np.nan) for src in sources] for s in seeds])
-        for name in ESTIMATORS:
+        for name in registered:
             # 9 significant digits: a saturated estimator (e.g. H-score = C - 1 when N <= D)
             # gives equal scores up to rounding noise, a tie, not an order.
             score = np.array([[_value(by_source[src].get(s, {}), name) for src in sources] for s in seeds])
@@ -105,21 +92,21 @@ def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],
                              "score": _mean(score[:, j]), "score_std": _std(score[:, j]),
                              "finetune_gain": _mean(gain_e[:, j]), "n_seeds": int(both[:, j].sum()),
                              "n_sources": int(usable.sum()), **{k: taus.get(k, np.nan) for k in TAU_KEYS}})
-    per_pair = sort_rows(frame(rows, TRANSFERABILITY_COLUMNS), ["suite", "target", "budget", "estimator", "source"],
-                         TRANSFERABILITY_COLUMNS)
+    per_pair = sort_rows(TRANSFERABILITY.frame(rows), ["suite", "target", "budget", "estimator", "source"],
+                         TRANSFERABILITY)
     ranking_rows: list[dict[str, object]] = []
     for (suite, name), pairs in sorted(per_estimator.items()):
         summary = mean_rank_agreement(pairs, np.random.default_rng([seed, 1_000_003, len(ranking_rows)]),
                                       n_boot=N_BOOT)
-        ranking_rows.append({"suite": suite, "estimator": name, "description": ESTIMATORS[name],
+        ranking_rows.append({"suite": suite, "estimator": name, "description": registered[name].description,
                              "n_groups": summary["n_groups"], "n_pairs": summary["n_sources"],
                              **{f"mean_{k}": summary[k] for k in TAU_KEYS}})
-    ranking = frame(ranking_rows, TRANSFERABILITY_RANKING_COLUMNS)
+    ranking = TRANSFERABILITY_RANKING.frame(ranking_rows)
     if len(ranking):
         ranking = ranking.assign(_key=-ranking["mean_kendall_tau"].astype(float)).sort_values(
             ["suite", "_key", "estimator"], kind="stable").drop(columns="_key").reset_index(drop=True)
         ranking["rank"] = pd.array(ranking.groupby("suite").cumcount() + 1, dtype="Int64")
-    return per_pair, ranking[list(TRANSFERABILITY_RANKING_COLUMNS)]
+    return per_pair, TRANSFERABILITY_RANKING.frame(ranking)  # derived columns see the rank
 
 
 def _value(scores: dict[str, Any], name: str) -> float:

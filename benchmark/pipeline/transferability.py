@@ -1,7 +1,8 @@
 """Transferability scores: before any target training, how well does each source model suit
 each target? Scored per (suite, source, target, budget, seed) on the target's training draw
-(the one the fusion runs of that seed train on), by the estimators of
-:mod:`benchmark.analysis.stats.transferability` and two simple baselines.
+(the one the fusion runs of that seed train on), by every estimator
+registered in :mod:`benchmark.analysis.estimators` (those of
+:mod:`benchmark.analysis.stats.transferability` and two simple baselines, and any a plug-in adds).
 
 Items are written one JSON file each, atomically, under
 ``<results>/transferability/<suite>/<target>/<source>/budget=<b>/seed=<s>.json`` and reused while
@@ -23,8 +24,10 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from benchmark.analysis.estimators import KNN_K, EstimatorInputs, score_all
+from benchmark.analysis.estimators import estimators as registered_estimators
 from benchmark.analysis.stats import transferability as estimators
-from benchmark.analysis.transferability import DIRNAME, ESTIMATORS, KNN_K, REFERENCE_FUSION
+from benchmark.analysis.transferability import DIRNAME, REFERENCE_FUSION
 from benchmark.code_version import code_fingerprint
 from benchmark.data.controls import parse_control
 from benchmark.files import atomic_write_json
@@ -72,26 +75,19 @@ def source_accuracy(ws: Workspace, source: str, seed: int) -> float:
 
 
 def score_item(ws: Workspace, item: Item, source_acc: float) -> dict[str, float]:
-    """Every estimator's score of ``item``'s source model on its target training draw (NaN
-    when an estimator does not apply, e.g. a source head for sentence pairs on single sentences);
+    """Every registered estimator's score (:mod:`benchmark.analysis.estimators`) of ``item``'s source
+    model on its target training draw (NaN when an estimator does not apply, e.g. a source head for
+    sentence pairs on single sentences);
     ``source_acc`` is :func:`source_accuracy`, the same for every target of the source model."""
     model = ws.source_model(item.source, item.seed)
     config = ws.resolve(item.target).protocol.train
     train = ws.states(item.target, item.seed, "target", "train", "pretrained", item.budget)
     labels = train.labels.numpy()
     features = pooled_features(model.trunk, train.states, config, ws.device).double().numpy()
-    scores: dict[str, float] = {}
-    scores["logme"] = estimators.logme(features, labels)
-    scores["h_score"] = estimators.h_score(features, labels)
-    scores["knn"] = estimators.knn_probe_accuracy(features, labels, k=KNN_K)
+    probabilities = None  # the source head reads another input kind's features: no source predictions
     if features.shape[1] == model.head.in_features:
         probabilities = torch.softmax(predict_logits(model, train.states, config, ws.device).double(), 1).numpy()
-        scores["leep"] = estimators.leep(probabilities, labels)
-        scores["nce"] = estimators.nce(probabilities.argmax(1), labels)
-    else:  # the source head reads another input kind's features: no source predictions
-        scores["leep"] = scores["nce"] = float("nan")
-    scores["source_accuracy"] = source_acc
-    return {name: float(scores[name]) for name in ESTIMATORS}
+    return score_all(EstimatorInputs(features, labels, probabilities, source_acc))
 
 
 def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
@@ -111,7 +107,9 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
         key = item_key(ws, item)
         if path.exists():
             try:
-                if json.loads(path.read_text()).get("key") == key:
+                stored = json.loads(path.read_text())
+                # A newly registered estimator has no score yet in an old item: score it again.
+                if stored.get("key") == key and set(registered_estimators()) <= set(stored.get("scores") or {}):
                     counts[1] += 1
                     continue
             except (OSError, ValueError):
@@ -125,7 +123,7 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
             record["scores"] = score_item(ws, item, source_accuracies[(item.source, item.seed)])
             counts[0] += 1
         except Exception as exc:  # one bad item must not stop the stage
-            record.update(scores={name: None for name in ESTIMATORS}, error=f"{type(exc).__name__}: {exc}",
+            record.update(scores={name: None for name in registered_estimators()}, error=f"{type(exc).__name__}: {exc}",
                           traceback=traceback.format_exc())
             log.error("transferability %s -> %s budget=%d seed=%d failed: %s", item.source, item.target,
                       item.budget, item.seed, record["error"])
