@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 from benchmark import paths
+from benchmark.analysis.columns import load_extensions, tables
+from benchmark.analysis.estimators import estimators
 from benchmark.analysis.leaderboard import build_leaderboards
 from benchmark.analysis.report import build_report
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
@@ -40,6 +42,10 @@ def _inputs_stamp(results_dir: Path, settings: str) -> str:
     """Hash of everything the outputs are computed from (run records, plans, transferability
     scores, settings, code)."""
     h = hashlib.sha256(settings.encode())
+    # Plug-in columns and estimators change the outputs without touching the package's code.
+    load_extensions()
+    h.update(repr({name: list(t) for name, t in tables().items()}).encode())
+    h.update(repr(sorted(estimators())).encode())
     for path in sorted(_ANALYSIS_CODE.rglob("*.py")):
         h.update(path.read_bytes())
     for path in sorted([*(results_dir / "runs").rglob("*.json"), *(results_dir / "transferability").rglob("*.json")]):
