@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from benchmark.api import Classifier, FitContext, Method, fit, new_head, pooled_features, register_method
+from benchmark.api import Classifier, FitContext, Method, register_method
 
 
 def representation_distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
@@ -58,13 +58,10 @@ class Distill(Method):
 
     def fit(self, ctx: FitContext) -> Classifier:
         assert ctx.source is not None
-        teacher = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config, ctx.device).to(ctx.device)
-        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        teacher = ctx.features(ctx.source.trunk, ctx.train).to(ctx.device)  # (N, D)
+        model = ctx.new_classifier()
 
         def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
             return self.weight * representation_distillation_loss(features, teacher[idx], self.temperature)
 
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
-                     extra_loss=extra, device=ctx.device, desc="distill")
-        ctx.record(result, extra_examples=len(ctx.train))
-        return model
+        return ctx.fit(model, extra_loss=extra, desc="distill")

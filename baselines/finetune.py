@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
+from benchmark.api import Classifier, FitContext, Method, register_method
 
 
 @register_method("finetune")
@@ -23,11 +22,4 @@ class Finetune(Method):
     needs_source: ClassVar[bool] = True
 
     def fit(self, ctx: FitContext) -> Classifier:
-        assert ctx.source is not None
-        trunk = copy.deepcopy(ctx.source.trunk)
-        trunk.requires_grad_(True)
-        model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
-                     device=ctx.device, desc="finetune")
-        ctx.record(result)
-        return model
+        return ctx.fit(ctx.new_classifier(ctx.source_trunk()), desc="finetune")

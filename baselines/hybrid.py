@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 
-from benchmark.api import (
-    Classifier,
-    FitContext,
-    Method,
-    fit,
-    new_head,
-    normalized_feature_distance,
-    pooled_features,
-    register_method,
-)
+from benchmark.api import Classifier, FitContext, Method, normalized_feature_distance, register_method
 
 
 @register_method("hybrid")
@@ -42,11 +32,10 @@ class Hybrid(Method):
 
     def fit(self, ctx: FitContext) -> Classifier:
         assert ctx.source is not None
-        source_features = pooled_features(ctx.source.trunk, ctx.train.states, ctx.config, ctx.device).to(ctx.device)
-        trunk = copy.deepcopy(ctx.source.trunk)
-        trunk.requires_grad_(True)
+        source_features = ctx.features(ctx.source.trunk, ctx.train).to(ctx.device)  # (N, D)
+        trunk = ctx.source_trunk()
         anchors = [p.detach().clone() for p in trunk.parameters()]
-        model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        model = ctx.new_classifier(trunk)
 
         def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
             loss = self.weight * normalized_feature_distance(features, source_features[idx])
@@ -55,7 +44,4 @@ class Hybrid(Method):
                 loss = loss + self.l2sp * drift
             return loss
 
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
-                     extra_loss=extra, device=ctx.device, desc="hybrid")
-        ctx.record(result, extra_examples=len(ctx.train))
-        return model
+        return ctx.fit(model, extra_loss=extra, desc="hybrid")

@@ -8,18 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from benchmark.api import (
-    Classifier,
-    FitContext,
-    LabeledStates,
-    Method,
-    States,
-    fit,
-    freeze,
-    new_head,
-    pooled_features,
-    register_method,
-)
+from benchmark.api import Classifier, FitContext, LabeledStates, Method, States, freeze, register_method
 
 
 class _Features(nn.Module):
@@ -45,13 +34,9 @@ class LinearProbe(Method):
 
     def fit(self, ctx: FitContext) -> Classifier:
         trunk = freeze(ctx.make_trunk())
-        train = LabeledStates(States.dense(pooled_features(trunk, ctx.train.states, ctx.config, ctx.device)),
-                              ctx.train.labels, ctx.train.ids)
-        val = LabeledStates(States.dense(pooled_features(trunk, ctx.validation.states, ctx.config, ctx.device)),
-                            ctx.validation.labels, ctx.validation.ids)
-        probe = Classifier(_Features(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        train, val = (LabeledStates(States.dense(ctx.features(trunk, data)), data.labels, data.ids)
+                      for data in (ctx.train, ctx.validation))
         config = dataclasses.replace(ctx.config, head_lr=self.lr, patience=self.patience, bf16=False)
-        result = fit(probe, train, val, config, ctx.generator, device=ctx.device,
-                     max_epochs=self.epochs, desc="linear_probe")
-        ctx.record(result, extra_examples=len(train) + len(val))
+        probe = ctx.fit(ctx.new_classifier(_Features()), train=train, validation=val, config=config,
+                        max_epochs=self.epochs, desc="linear_probe")
         return Classifier(trunk, probe.head)

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from benchmark.api import Classifier, FitContext, Method, batch_features, fit, new_head, register_method
+from benchmark.api import Classifier, FitContext, Method, new_head, register_method
 
 
 @register_method("multitask")
@@ -30,17 +30,13 @@ class Multitask(Method):
     def fit(self, ctx: FitContext) -> Classifier:
         source = ctx.source_train
         assert source is not None
-        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
+        model = ctx.new_classifier()
         source_head = new_head(ctx.source_feature_dim, ctx.source_num_labels, ctx.generator).to(ctx.device)
-        seen = [0]
 
         def source_loss(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
             batch = torch.randint(len(source), (len(idx),), generator=ctx.generator)
-            source_logits = source_head(batch_features(model.trunk, source.states, batch, ctx.config, ctx.device))
-            seen[0] += len(batch)
+            source_logits = source_head(ctx.batch_features(model.trunk, source.states, batch))
             return self.source_weight * F.cross_entropy(source_logits.float(), source.labels[batch].to(ctx.device))
 
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator, extra_loss=source_loss,
-                     extra_parameters=list(source_head.parameters()), device=ctx.device, desc="multitask")
-        ctx.record(result, extra_examples=seen[0])
-        return model
+        return ctx.fit(model, extra_loss=source_loss, extra_parameters=list(source_head.parameters()),
+                       desc="multitask")

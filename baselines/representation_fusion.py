@@ -10,18 +10,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from benchmark.api import (
-    Classifier,
-    FitContext,
-    LabeledStates,
-    Method,
-    States,
-    fit,
-    freeze,
-    new_head,
-    pooled_features,
-    register_method,
-)
+from benchmark.api import Classifier, FitContext, LabeledStates, Method, States, freeze, register_method
 
 
 class FusionAttention(nn.Module):
@@ -87,14 +76,12 @@ class RepresentationFusion(Method):
         trunks = [freeze(ctx.make_trunk()), freeze(ctx.source.trunk)]
 
         def stacked(data: LabeledStates) -> LabeledStates:
-            views = [pooled_features(t, data.states, ctx.config, ctx.device) for t in trunks]
+            views = [ctx.features(t, data) for t in trunks]
             return LabeledStates(States.dense(torch.stack(views, dim=1)), data.labels, data.ids)
 
         train, val = stacked(ctx.train), stacked(ctx.validation)
         fusion = FusionAttention(ctx.backbone.feature_dim, ctx.generator)
-        gate = Classifier(fusion, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
         config = dataclasses.replace(ctx.config, head_lr=self.lr, patience=self.patience, bf16=False)
-        result = fit(gate, train, val, config, ctx.generator, device=ctx.device, max_epochs=self.epochs,
-                     lr=self.lr, desc="representation_fusion")
-        ctx.record(result, extra_examples=len(trunks) * (len(train) + len(val)))
+        gate = ctx.fit(ctx.new_classifier(fusion), train=train, validation=val, config=config,
+                       max_epochs=self.epochs, lr=self.lr, desc="representation_fusion")
         return Classifier(FusedTrunk(trunks, fusion), gate.head)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.api import Classifier, FitContext, Method, StemInit, fit, new_head, register_method
+from benchmark.api import Classifier, FitContext, Method, StemInit, register_method
 
 
 @register_method("scratch")
@@ -24,8 +24,4 @@ class Scratch(Method):
     stem_init: ClassVar[StemInit] = "random"
 
     def fit(self, ctx: FitContext) -> Classifier:
-        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
-                     device=ctx.device, desc="scratch")
-        ctx.record(result)
-        return model
+        return ctx.fit(ctx.new_classifier(), desc="scratch")  # make_trunk gives the random weights

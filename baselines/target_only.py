@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
+from benchmark.api import Classifier, FitContext, Method, register_method
 
 
 @register_method("target_only")
@@ -17,8 +17,4 @@ class TargetOnly(Method):
     """
 
     def fit(self, ctx: FitContext) -> Classifier:
-        model = Classifier(ctx.make_trunk(), new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
-        result = fit(model, ctx.train, ctx.validation, ctx.config, ctx.generator,
-                     device=ctx.device, desc="target_only")
-        ctx.record(result)
-        return model
+        return ctx.fit(ctx.new_classifier(), desc="target_only")

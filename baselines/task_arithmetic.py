@@ -6,15 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.api import (
-    Classifier,
-    FitContext,
-    Method,
-    parse_grid,
-    register_method,
-    select_scale,
-    task_vector,
-)
+from benchmark.api import Classifier, FitContext, Method, parse_grid, register_method, task_vector
 
 
 @register_method("task_arithmetic")
@@ -39,10 +31,6 @@ class TaskArithmetic(Method):
         assert ctx.source is not None and ctx.reference is not None
         grid = parse_grid(self.scales, "task_arithmetic.scales")
         model = ctx.reference
-        ctx.examples_processed += len(grid) * len(ctx.validation)
         source_vector = task_vector(ctx.source.trunk, ctx.make_trunk())
-        target_tuned = copy.deepcopy(model.trunk)
-        chosen, accuracies = select_scale(model, target_tuned, source_vector, grid, ctx.validation,
-                                          ctx.config, ctx.device)
-        ctx.training.append({"merge_scales": grid, "merge_val_accuracy": accuracies, "merge_scale": chosen})
+        ctx.select_scale(model, copy.deepcopy(model.trunk), source_vector, grid)
         return model

@@ -5,16 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.api import (
-    Classifier,
-    FitContext,
-    Method,
-    parse_grid,
-    register_method,
-    select_scale,
-    task_vector,
-    ties_merge,
-)
+from benchmark.api import Classifier, FitContext, Method, parse_grid, register_method, task_vector, ties_merge
 
 
 @register_method("ties")
@@ -42,10 +33,8 @@ class Ties(Method):
         assert ctx.source is not None and ctx.reference is not None
         grid = parse_grid(self.scales, "ties.scales")
         model = ctx.reference
-        ctx.examples_processed += len(grid) * len(ctx.validation)
         pretrained = ctx.make_trunk()
         merged = ties_merge([task_vector(model.trunk, pretrained), task_vector(ctx.source.trunk, pretrained)],
                             self.density)
-        chosen, accuracies = select_scale(model, pretrained, merged, grid, ctx.validation, ctx.config, ctx.device)
-        ctx.training.append({"merge_scales": grid, "merge_val_accuracy": accuracies, "merge_scale": chosen})
+        ctx.select_scale(model, pretrained, merged, grid)
         return model

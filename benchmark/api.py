@@ -65,8 +65,45 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:  # the real names, for type checkers and editors
-    pass
+if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a re-export).
+    # tests/test_api.py keeps them equal to _EXPORTS.
+    from benchmark.data import nli_generator as nli_generator
+    from benchmark.data.sources import HubSource as HubSource
+    from benchmark.data.sources import LocalFileSource as LocalFileSource
+    from benchmark.data.sources import OfflineSource as OfflineSource
+    from benchmark.data.sources import existing_path as existing_path
+    from benchmark.data.sources import image_dataset as image_dataset
+    from benchmark.data.sources import package_file as package_file
+    from benchmark.data.sources import read_idx as read_idx
+    from benchmark.data.task import TASKS as TASKS
+    from benchmark.data.task import Task as Task
+    from benchmark.data.task import register_task as register_task
+    from benchmark.data.yaml_task import load_task_yaml as load_task_yaml
+    from benchmark.errors import BenchmarkError as BenchmarkError
+    from benchmark.errors import ConfigError as ConfigError
+    from benchmark.errors import DataError as DataError
+    from benchmark.models.backbones.base import States as States
+    from benchmark.models.backbones.base import StemInit as StemInit
+    from benchmark.models.merging import add_vector as add_vector
+    from benchmark.models.merging import parse_grid as parse_grid
+    from benchmark.models.merging import select_scale as select_scale
+    from benchmark.models.merging import task_vector as task_vector
+    from benchmark.models.merging import ties_merge as ties_merge
+    from benchmark.models.method import FitContext as FitContext
+    from benchmark.models.method import Method as Method
+    from benchmark.models.method import register_method as register_method
+    from benchmark.models.training import Classifier as Classifier
+    from benchmark.models.training import LabeledStates as LabeledStates
+    from benchmark.models.training import TrainConfig as TrainConfig
+    from benchmark.models.training import TrainResult as TrainResult
+    from benchmark.models.training import batch_features as batch_features
+    from benchmark.models.training import fit as fit
+    from benchmark.models.training import freeze as freeze
+    from benchmark.models.training import new_head as new_head
+    from benchmark.models.training import normalized_feature_distance as normalized_feature_distance
+    from benchmark.models.training import pooled_features as pooled_features
+    from benchmark.models.training import predict_logits as predict_logits
+    from benchmark.paths import data_dir as data_dir
 
 
 def __getattr__(name: str) -> Any:

@@ -40,7 +40,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif args.what == "methods":
         from benchmark.models.method import method_rows
 
-        print(_table(method_rows(), ["name", "needs_source", "hyperparameters", "summary"]))
+        print(_table(method_rows(), ["name", "uses_source", "hyperparameters", "summary"]))
     else:
         from benchmark.runs.suite_catalog import suite_rows
 

@@ -95,6 +95,7 @@ def test_the_scale_is_chosen_on_validation_accuracy(workspace: Workspace) -> Non
     accuracies = record["merge_val_accuracy"]
     assert isinstance(accuracies, list) and len(accuracies) == 3
     assert record["merge_scale"] == [0.0, 1.0, 3.0][accuracies.index(max(accuracies))]
+    assert ctx.examples_processed == 3 * len(ctx.validation)  # one validation pass per scale
 
 
 def test_ties_merge_trims_elects_and_averages_by_hand() -> None:

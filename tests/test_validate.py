@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,11 @@ from benchmark.validate import validate_method_file
 REPO = Path(__file__).resolve().parents[1]
 
 GOOD = '''
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from benchmark.api import Classifier, FitContext, Method, fit, new_head, register_method
+from benchmark.api import Classifier, FitContext, Method, register_method
 
 
 @register_method("{name}")
@@ -29,12 +31,8 @@ class Good(Method):
     head_scale: float = 0.5
 
     def fit(self, ctx: FitContext) -> Classifier:
-        import copy, dataclasses
-        trunk = copy.deepcopy(ctx.source.trunk).requires_grad_(True)
-        model = Classifier(trunk, new_head(ctx.backbone.feature_dim, ctx.num_labels, ctx.generator))
         config = dataclasses.replace(ctx.config, head_lr=ctx.config.head_lr * self.{attr})
-        fit(model, ctx.train, ctx.validation, config, ctx.generator, device=ctx.device)
-        return model
+        return ctx.fit(ctx.new_classifier(ctx.source_trunk()), config=config)
 '''
 
 UNTYPED = '''
@@ -96,3 +94,24 @@ def test_validate_checks_a_built_in_method_file_as_registered(smoke_cache: Path,
     from benchmark.models.method import METHODS
 
     assert "task_arithmetic" in METHODS.names()  # checked, not unregistered
+
+
+def _readme_method_blocks() -> list[str]:
+    """The Python blocks of the README's "Submitting a method" section, in order."""
+    section = (REPO / "README.md").read_text().split("## Submitting a method\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_the_readme_methods_register_and_run(tmp_path: Path, smoke_cache: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole file as printed, and the extra-loss fragment put in its place, pass validate."""
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(smoke_cache))
+    whole, fragment = _readme_method_blocks()
+    assert '@register_method("my_method")' in whole and fragment.startswith("    weight: float")
+    header = whole.split("    def fit(", 1)[0]  # imports, decorator, class line, docstring, needs_source
+    regularised = header.replace('"my_method"', '"my_method_regularised"').replace("MyMethod(", "Regularised(")
+    path = tmp_path / "readme_methods.py"
+    path.write_text("import torch\nfrom benchmark.api import normalized_feature_distance\n"
+                    + whole + "\n\n" + regularised + fragment)
+    report = validate_method_file(path)
+    assert "ok: my_method (" in report and "ok: my_method_regularised (" in report

@@ -11,20 +11,23 @@ A method is one file in ``baselines/`` (or a third-party package's module listed
         weight: float = 1.0          # hyperparameters: typed fields with defaults
 
         def fit(self, ctx: FitContext) -> Classifier:
-            ...
+            return ctx.fit(ctx.new_classifier(ctx.source_trunk()))
 
 ``__init__`` (the dataclass's) only stores hyperparameters; ``fit`` does the work and
-returns a :class:`~benchmark.models.training.Classifier`. The harness, not the method, predicts
-the target's test split: the context holds only training and validation data.
+returns a :class:`~benchmark.models.training.Classifier`. The context builds classifiers,
+runs the shared training loop and counts the examples every helper processes. The harness,
+not the method, predicts the target's test split: the context holds only training and
+validation data.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,8 +35,9 @@ import torch
 from torch import nn
 
 from benchmark.errors import ConfigError, did_you_mean
-from benchmark.models.backbones import Backbone, StemInit
-from benchmark.models.training import Classifier, LabeledStates, TrainConfig, TrainResult
+from benchmark.models import merging, training
+from benchmark.models.backbones import Backbone, States, StemInit
+from benchmark.models.training import Classifier, ExtraLoss, LabeledStates, TrainConfig, TrainResult
 from benchmark.registry import Registry
 
 HYPERPARAMETER_TYPES = (bool, int, float, str)
@@ -80,11 +84,74 @@ class FitContext:
     examples_processed: int = 0
     training: list[dict[str, object]] = dataclasses.field(default_factory=list)
 
+    def new_classifier(self, trunk: nn.Module | None = None) -> Classifier:
+        """``trunk`` (default: a fresh pretrained one, :attr:`make_trunk`) with a new linear head
+        ``(B, D) -> (B, num_labels)``, ``D`` the backbone's feature width, its weights drawn from
+        :attr:`generator` (so the same seed gives the same head)."""
+        return Classifier(trunk if trunk is not None else self.make_trunk(),
+                          training.new_head(self.backbone.feature_dim, self.num_labels, self.generator))
+
+    def source_trunk(self) -> nn.Module:
+        """A trainable copy of the source-tuned trunk (``ctx.source`` itself stays frozen)."""
+        if self.source is None:
+            raise ConfigError("ctx.source_trunk() needs the source model; declare "
+                              "'needs_source: ClassVar[bool] = True' on the method")
+        trunk = copy.deepcopy(self.source.trunk)
+        trunk.requires_grad_(True)
+        return trunk
+
+    def fit(self, model: Classifier, *, extra_loss: ExtraLoss | None = None,
+            extra_parameters: Sequence[nn.Parameter] = (), train: LabeledStates | None = None,
+            validation: LabeledStates | None = None, config: TrainConfig | None = None,
+            max_epochs: int | None = None, lr: float | None = None, desc: str = "train") -> Classifier:
+        """Train ``model`` in place with the shared loop (:func:`~benchmark.models.training.fit`) on
+        ``ctx.train`` (early stopping on ``ctx.validation``) with the protocol's ``config`` and
+        the run's generator; record its history and examples; return ``model``.
+
+        ``extra_loss(features (B, D), logits (B, C), idx (B,)) -> scalar`` is added to the
+        cross-entropy; forward passes it makes through :meth:`batch_features` are counted there.
+        ``train``, ``validation``, ``config``, ``max_epochs``, ``lr`` override the protocol's
+        (e.g. a head trained on precomputed features)."""
+        result = training.fit(
+            model, self.train if train is None else train, self.validation if validation is None else validation,
+            self.config if config is None else config, self.generator, extra_loss=extra_loss, device=self.device,
+            max_epochs=max_epochs, lr=lr, extra_parameters=extra_parameters, desc=desc,
+        )
+        self.record(result)
+        return model
+
+    def features(self, trunk: nn.Module, data: LabeledStates) -> torch.Tensor:
+        """``trunk``'s outputs ``(N, D)`` float32 (on the CPU) for the N examples of ``data``, in
+        eval mode without gradients (e.g. a frozen teacher's features); counted as N examples."""
+        out = training.pooled_features(trunk, data.states, self.config, self.device)
+        self.examples_processed += len(data)
+        return out
+
+    def batch_features(self, module: nn.Module, states: States, idx: torch.Tensor) -> torch.Tensor:
+        """``module`` (in its current mode, with gradients) on examples ``idx`` ``(B,)`` of
+        ``states``: ``(B, D)`` float32 on the device, e.g. a second task's batch inside an
+        ``extra_loss``; counted as B examples."""
+        self.examples_processed += len(idx)
+        return training.batch_features(module, states, idx, self.config, self.device)
+
+    def select_scale(self, model: Classifier, base: nn.Module, vector: merging.TaskVector,
+                     scales: Sequence[float]) -> float:
+        """Set ``model.trunk`` to ``base + s * vector`` for the ``s`` in ``scales`` with the best
+        ``ctx.validation`` accuracy (the first on ties); record every scale's accuracy and count
+        one validation pass per scale. Returns the chosen ``s``."""
+        chosen, accuracies = merging.select_scale(model, base, vector, scales, self.validation, self.config,
+                                                  self.device)
+        self.examples_processed += len(scales) * len(self.validation)
+        self.training.append({"merge_scales": list(scales), "merge_val_accuracy": accuracies,
+                              "merge_scale": chosen})
+        return chosen
+
     def record(self, result: TrainResult, extra_examples: int = 0) -> None:
         """Report a training loop's history and work (stored in the run's ``run.json``).
 
-        ``extra_examples`` counts forward passes outside :func:`~benchmark.models.training.fit`
-        (e.g. a teacher's features on the training set)."""
+        :meth:`fit` calls this itself; a method that calls ``training.fit`` directly records
+        here, with ``extra_examples`` counting its forward passes outside that loop that no
+        helper above counted (e.g. a teacher's features computed by hand)."""
         self.examples_processed += result.examples_processed + extra_examples
         self.training.append({"val_accuracy": result.val_accuracy, "train_loss": result.losses,
                               "best_epoch": result.best_epoch})
@@ -105,6 +172,12 @@ class Method(ABC):
     @abstractmethod
     def fit(self, ctx: FitContext) -> Classifier:
         """Train on ``ctx.train`` (select on ``ctx.validation``) and return the model."""
+
+    @classmethod
+    def uses_source(cls) -> str:
+        """What of the source task ``fit`` uses: "model", "data", "model+data" or "none"."""
+        parts = [part for part, used in (("model", cls.needs_source), ("data", cls.needs_source_data)) if used]
+        return "+".join(parts) or "none"
 
     @classmethod
     def is_fusion(cls) -> bool:
@@ -220,6 +293,6 @@ def method_rows() -> list[dict[str, object]]:
         cls = METHODS.get(name)
         hps = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(cls))  # type: ignore[arg-type]
         doc = inspect.getdoc(cls) or ""
-        rows.append({"name": name, "needs_source": "yes" if cls.needs_source else "no",
+        rows.append({"name": name, "uses_source": cls.uses_source(),
                      "hyperparameters": hps or "-", "summary": doc.splitlines()[0] if doc else ""})
     return rows
