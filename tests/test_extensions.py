@@ -42,7 +42,7 @@ from benchmark.analysis.report import build_report
 from benchmark.analysis.schema import NEGATIVE, PER_TASK, TRANSFER
 from benchmark.errors import ConfigError, UnknownNameError
 from benchmark.files import atomic_write_json
-from benchmark.transfer_scores import Item
+from benchmark.pipeline.transferability import Item
 
 PLUGIN = '''
     """A plug-in: one declaration per extension."""

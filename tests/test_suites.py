@@ -211,3 +211,31 @@ def test_reading_a_suite_registers_nothing_and_the_suite_holds_its_tasks(tmp_pat
     control = suite.task("rte_local~more")
     assert control.family == "text" and ("rte_local~more", "rte_local") in suite.pairs()
     assert len(control.load(0, Budget(10, 8, 8))["train"]) == 10
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("reference: target_onyl", "Did you mean 'target_only'?"),
+    ("reference: finetune", "the reference is measured per target alone"),
+    ("judge: scratch", "cannot judge a transfer"),
+    ("judge: finetun", "Did you mean 'finetune'?"),
+])
+def test_roles_are_checked_in_one_line(tmp_path: Path, line: str, message: str) -> None:
+    _nli_files(tmp_path / "data")
+    with pytest.raises(BenchmarkError) as info:
+        text = SUITE.replace("    seeds: [0, 1]", f"    {line}\n    seeds: [0, 1]")
+        load_suite_file(_write(tmp_path / "my_nli.yaml", text))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_suite_declares_its_roles_and_a_suite_without_a_judge_skips_transferability(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from benchmark.pipeline.transferability import score_suite
+
+    _nli_files(tmp_path / "data")
+    default = load_suite_file(_write(tmp_path / "my_nli.yaml", SUITE))
+    assert (default.roles.reference, default.roles.judge) == ("target_only", "finetune")
+    path = _write(tmp_path / "no_judge.yaml", SUITE.replace("    seeds: [0, 1]", "    judge: null\n    seeds: [0, 1]"))
+    assert load_suite_file(path).roles.judge is None
+    with caplog.at_level("INFO"):
+        assert score_suite(str(path), tmp_path / "results") == (0, 0, 0)
+    assert "declares no judge" in caplog.text

@@ -51,7 +51,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory, smoke_cache: Path) -> tuple
 
 def test_only_real_sources_with_a_finetune_run_are_scored(scored: tuple[Path, Path]) -> None:
     _, results = scored
-    items = items_to_score(results, "choose")
+    items = items_to_score(results, "choose", "finetune")
     assert {(i.source, i.target) for i in items} == {("mnist", "digits"), ("fashion_mnist", "digits")}
     assert sorted({i.seed for i in items}) == [0, 1, 2]  # the control digits~more is not a candidate
 

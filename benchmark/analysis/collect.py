@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from benchmark.analysis import stats
+from benchmark.runs.roles import Roles
 from benchmark.runs.store import RunId, RunRecord
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def load_run(record: RunRecord) -> RunData:
 class RunResults:
     """Run records grouped by (suite, target, method, source, budget), with loaded predictions."""
 
-    def __init__(self, records: Sequence[RunRecord]) -> None:
+    def __init__(self, records: Sequence[RunRecord], roles: Mapping[str, Roles] | None = None) -> None:
+        self.roles = dict(roles or {})
         self.status: dict[RunId, str] = {}
         self.records: dict[RunId, RunRecord] = {}
         self.data: dict[RunId, RunData] = {}
@@ -77,6 +79,10 @@ class RunResults:
             self.status[key] = status
             self.records[key] = record
             self.groups[(key.suite, key.target, key.method, key.source, key.budget)].append(key)
+
+    def roles_of(self, suite: str) -> Roles:
+        """The suite's roles (its reference and judge; the defaults when none were recorded)."""
+        return self.roles.get(suite, Roles())
 
     def keys(self, suite: str, target: str, method: str, source: str, budget: int) -> list[RunId]:
         return sorted(self.groups.get((suite, target, method, source, budget), []))

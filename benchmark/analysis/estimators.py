@@ -1,5 +1,5 @@
 """Transferability estimators, registered: each is ONE function, and the scoring stage
-(:mod:`benchmark.transfer_scores`), ``transferability.csv`` / ``transferability_ranking.csv``
+(:mod:`benchmark.pipeline.transferability`), ``transferability.csv`` / ``transferability_ranking.csv``
 (their ``description``), the README and the report all read this registry.
 
 An estimator is a pure function whose parameter names say what it reads, among :data:`INPUTS`

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 from benchmark.analysis.formats import MINUS, fmt_num, fmt_points, isnan, source_label  # noqa: E402
 from benchmark.files import atomic_write_bytes  # noqa: E402
-from benchmark.runs.store import REFERENCE_METHOD  # noqa: E402
 
 _POSITIVE_COLOUR = "#2166ac"
 _NEGATIVE_COLOUR = "#b2182b"
@@ -58,7 +57,8 @@ def gain_limit(transfer: pd.DataFrame) -> float:
     return max(float(finite.max()) if finite.size else 0.0, 1.0)
 
 
-def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, limit: float) -> Path:
+def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, limit: float,
+                   reference: str) -> Path:
     """Source x target heatmap of one method's gains (rows of transfer_matrix.csv).
 
     The verdict drives the picture: decided pairs (positive / negative) in full colour on the
@@ -112,14 +112,14 @@ def heatmap_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, l
     ax.set_yticks(range(len(sources)), [source_label(s) for s in sources])
     ax.set_xlabel("target task")
     ax.set_ylabel("source task")
-    ax.set_title(f"{method} vs {REFERENCE_METHOD} ({suite}): transfer gain", fontsize=10)
+    ax.set_title(f"{method} vs {reference} ({suite}): transfer gain", fontsize=10)
     scale = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(scale, ax=ax, fraction=0.046, pad=0.04)
     bar.set_label("gain (accuracy points; faded = undecided)")
     return _savefig(fig, path)
 
 
-def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> Path:
+def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path, reference: str) -> Path:
     """Gain with its 95% CI per pair (one line per source→target), coloured by verdict."""
     tested = rows[rows["verdict"] != "missing"].copy()
     missing = rows[rows["verdict"] == "missing"]
@@ -156,20 +156,21 @@ def gain_figure(rows: pd.DataFrame, *, method: str, suite: str, path: Path) -> P
     ax.set_ylim(-0.7, n - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(-right, right)
-    ax.set_xlabel(f"gain vs {REFERENCE_METHOD} (accuracy points, 95% CI; green band = ±margin)")
+    ax.set_xlabel(f"gain vs {reference} (accuracy points, 95% CI; green band = ±margin)")
     ax.set_title(f"{method} ({suite}): blue positive, red negative, green equivalent, grey inconclusive",
                  fontsize=9)
     ax.grid(axis="x", alpha=0.3)
     return _savefig(fig, path)
 
 
-def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: str, path: Path) -> Path:
+def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: str, path: Path,
+                  reference: str) -> Path:
     """Gain against the target's train budget, one panel per method (real pairs of one suite).
 
     Thin lines: each source→target pair, markers filled where the verdict is decided and
     coloured by it; thick black line: the method's mean gain with its 95% CI (leaderboard.csv).
     """
-    methods = sorted(m for m in transfer["method"].unique() if m != REFERENCE_METHOD)
+    methods = sorted(m for m in transfer["method"].unique() if m != reference)
     budgets = sorted(int(b) for b in transfer["budget"].unique())
     fig, axes = plt.subplots(1, max(1, len(methods)), figsize=(3.1 * max(1, len(methods)) + 0.6, 3.4),
                              squeeze=False)  # own y scales: scratch's losses would flatten the rest
@@ -199,7 +200,7 @@ def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: s
         ax.set_title(method, fontsize=9)
         ax.set_xlabel("target training examples")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"gain vs {REFERENCE_METHOD} (points; own scale per panel)")
+    axes[0][0].set_ylabel(f"gain vs {reference} (points; own scale per panel)")
     fig.suptitle(f"{suite}: gain against budget (thick: mean with 95% CI; filled: decided)", fontsize=9)
     return _savefig(fig, path)
 

@@ -61,7 +61,8 @@ from benchmark.analysis.transferability import load_scores, transferability_tabl
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
 from benchmark.runs.layout import ResultsLayout
-from benchmark.runs.store import RunRecord, load_sequential_designs, scan_runs
+from benchmark.runs.roles import Roles
+from benchmark.runs.store import RunRecord, load_roles, load_sequential_designs, scan_runs, suites
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +107,17 @@ def compute_leaderboards(
     seed: int = 0,
     designs: Mapping[str, SequentialDesign] | None = None,
     transferability_items: Sequence[Mapping[str, Any]] = (),
+    roles: Mapping[str, Roles] | None = None,
 ) -> Leaderboards:
     """Compute every leaderboard table from run records (see :func:`benchmark.runs.store.scan_runs`).
 
     ``designs``: the sequential design of each suite run with ``--until-decided``;
     ``transferability_items``: scored (source, target, budget, seed) items
-    (:func:`benchmark.analysis.transferability.load_scores`).
+    (:func:`benchmark.analysis.transferability.load_scores`); ``roles``: each suite's reference
+    and judge (default :class:`~benchmark.runs.roles.Roles`).
     """
     _check_resamples(n_resamples)
-    store = RunResults(records)
+    store = RunResults(records, roles)
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target", "budget"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
         store, TransferSettings(settings.alpha, settings.correction, settings.margin, dict(designs or {})))
@@ -160,7 +163,8 @@ def build_leaderboards(
     designs = {suite: SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
                for suite, d in load_sequential_designs(results).items()}
     tables = compute_leaderboards(records, settings=settings, n_resamples=n_resamples, seed=seed, designs=designs,
-                                  transferability_items=load_scores(results))
+                                  transferability_items=load_scores(results),
+                                  roles={suite: load_roles(results, suite) for suite in suites(results)})
     out_dir = leaderboards_dir(results)
     written = []
     for name, frame in tables.files().items():

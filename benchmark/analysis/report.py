@@ -54,7 +54,8 @@ from benchmark.analysis.schema import (
     control_rows,
 )
 from benchmark.files import atomic_write_text
-from benchmark.runs.store import REFERENCE_METHOD
+from benchmark.runs.roles import Roles
+from benchmark.runs.store import load_roles
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool, table: Ta
 DECIDED = (stats.POSITIVE, stats.NEGATIVE, stats.EQUIVALENT)
 
 
-def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, per_task: pd.DataFrame) -> None:
+def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, per_task: pd.DataFrame,
+                     roles: Roles) -> None:
     """Per target and budget: the controls against their expected direction, the MDE and the
     decided fusion pairs, before any method's result."""
     doc.heading(3, "What this suite can see")
@@ -124,7 +126,10 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
              f"(positive, negative or equivalent); median MDE of the fusion pairs "
              f"{fmt_points(tested['mde'].median(), False)} points. Controls: a positive control (more of "
              "the target's own data) must come out positive, a negative control (the same data with "
-             "shuffled labels) negative; fine-tuning is the method every control is judged by.")
+             "shuffled labels) negative; "
+             + (f"{roles.judge} is the method every control is judged by (the suite's judge)." if roles.judge
+                else "this suite declares no judge, so no method's controls are judged (set judge: in its "
+                     "suite file)."))
     undecided = tested[tested["verdict"] == "inconclusive"]
     if len(undecided):
         hopeless = int(undecided["seeds_to_decide"].isna().sum())
@@ -132,14 +137,14 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
                  f"(empty `seeds_to_decide`): their gains (median |gain| "
                  f"{fmt_points(undecided['gain'].abs().median(), False)} points) are below what the suite can "
                  "detect and too close to the equivalence margin to be shown equivalent.")
-    reference = per_task[per_task["method"] == REFERENCE_METHOD].set_index(["target", "budget"])["accuracy_mean"]
+    reference = per_task[per_task["method"] == roles.reference].set_index(["target", "budget"])["accuracy_mean"]
     rows = []
     cells = sorted({(str(t), int(b)) for t, b in zip(tm["target"], tm["budget"], strict=True)})
     for target, budget in cells:
         here = fusion[(fusion["target"] == target) & (fusion["budget"] == budget)]
         here_tested = here[here["verdict"] != "missing"]
         ctl = controls[(controls["target"] == target) & (controls["budget"] == budget)
-                       & (controls["method"] == "finetune")]
+                       & (controls["method"] == roles.judge)]
         marks = [f"{str(r.source).rpartition('~')[2]}: {r.verdict}"
                  + (" ✓" if r.verdict == r.control else " ✗") for r in ctl.itertuples(index=False)]
         rows.append({"target": target, "budget": str(budget),
@@ -147,9 +152,9 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
                      "decided": f"{int(here_tested['verdict'].isin(DECIDED).sum())}/{len(here_tested)}",
                      "mde": fmt_points(here_tested["mde"].median(), False), "controls": "; ".join(marks) or "–"})
     doc.table([text("target", "target"), text("budget", "budget", right=True),
-               text(f"{REFERENCE_METHOD} acc.", "reference", right=True),
+               text(f"{roles.reference} acc.", "reference", right=True),
                text("fusion pairs decided", "decided", right=True), text("median MDE", "mde", right=True),
-               text("finetune controls (✓ = expected verdict)", "controls")], rows)
+               text(f"{roles.judge} controls (✓ = expected verdict)", "controls")], rows)
     if controls.empty:
         doc.para("This suite runs no controls, so nothing shows it could see an effect if one were "
                  "there; add `controls: [more, shuffled]` to its suite file.", note=True)
@@ -157,8 +162,8 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
     missed = controls[controls["verdict"].astype(str) != controls["control"].astype(str)]
     doc.para(f"{len(controls) - len(missed)} of {len(controls)} control pairs (every method) give their "
              "expected verdict.")
-    for r in missed[missed["method"] == "finetune"].itertuples(index=False):
-        doc.para(f"Warning: on {r.target} at budget {int(r.budget)}, finetune from the {r.control} control "
+    for r in missed[missed["method"] == roles.judge].itertuples(index=False):
+        doc.para(f"Warning: on {r.target} at budget {int(r.budget)}, {roles.judge} from the {r.control} control "
                  f"{r.source} is {r.verdict} (gain {fmt_points(r.gain)}, MDE {fmt_points(r.mde, False)}): "
                  f"a {r.control} effect of this size would not be seen on this target.", note=True)
     _table(doc, TRANSFER, controls, [
@@ -166,7 +171,7 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
         show(TRANSFER.column("control"), "expected"), "verdict", "gain", ci("ci_low", "ci_high"), "mde"])
 
 
-def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], out_dir: Path,
+def _suite_section(doc: Document, suite: str, roles: Roles, tables: dict[str, pd.DataFrame], out_dir: Path,
                    figures: list[Path]) -> None:
     lb = tables["leaderboard.csv"].query("suite == @suite")
     per_task = tables["per_task.csv"].query("suite == @suite")
@@ -183,7 +188,7 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     doc.para(
         f"{n_runs} runs planned or found: {n_runs - n_failed - n_missing} ok, {n_failed} "
         f"failed, {n_missing} missing. Gains are paired differences in test accuracy against "
-        f"{REFERENCE_METHOD} (accuracy points, i.e. x100), with 95% intervals from the crossed "
+        f"{roles.reference} (accuracy points, i.e. x100), with 95% intervals from the crossed "
         f"seeds x test-examples variance model; p-values are adjusted with {correction} within each "
         f"method's family of pairs; a pair is positive / negative when its adjusted p < {alpha:g}, "
         f"equivalent when its adjusted TOST p < {alpha:g} (gain within ±{margin:g} points), else "
@@ -208,7 +213,7 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
             "data (no real data set was available), so their numbers test the pipeline and "
             "say nothing about real transfer.", note=True)
 
-    _what_it_can_see(doc, tm, controls, per_task)
+    _what_it_can_see(doc, tm, controls, per_task, roles)
 
     budgets = sorted(int(b) for b in lb["budget"].unique())
     for budget in budgets:
@@ -220,7 +225,7 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     if len(budgets) > 1:
         doc.heading(3, "Gain against budget")
         path = out_dir / f"budget_{slug(suite)}.png"
-        figures.append(budget_figure(tm, lb, suite=suite, path=path))
+        figures.append(budget_figure(tm, lb, suite=suite, path=path, reference=roles.reference))
         doc.image(path.name, f"Transfer gain against the target's training budget in suite {suite}, "
                   "one panel per method",
                   "One thin line per source and target pair (marker: its verdict at that budget; filled = "
@@ -230,13 +235,14 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
     doc.heading(3, "Negative transfer")
     if len(neg):
         doc.para(f"{len(neg)} pair(s) where the method is significantly worse than "
-                 f"{REFERENCE_METHOD} (NTG = −gain):")
+                 f"{roles.reference} (NTG = −gain):")
         _pairs_table(doc, neg, with_method=True, table=NEGATIVE)
     else:
         doc.para("No pair was judged negative.")
 
     _transferability_section(doc, tables["transferability.csv"].query("suite == @suite"),
-                             tables["transferability_ranking.csv"].query("suite == @suite"), suite, out_dir, figures)
+                             tables["transferability_ranking.csv"].query("suite == @suite"), suite, roles, out_dir,
+                             figures)
 
     problems = per_task[(per_task["n_failed"] > 0) | (per_task["n_missing"] > 0)]
     doc.heading(3, "Failed and missing runs")
@@ -254,16 +260,16 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
             at = f" at budget {budget}" if len(budgets) > 1 else ""
             heat = out_dir / f"heatmap_{slug(suite, method, f'budget{budget}')}.png"
             figures.append(heatmap_figure(rows[rows["budget"] == budget], method=method, suite=suite + at,
-                                          path=heat, limit=limit))
+                                          path=heat, limit=limit, reference=roles.reference))
             doc.image(heat.name,
-                      f"Heatmap of the transfer gain of {method} over {REFERENCE_METHOD} in suite "
+                      f"Heatmap of the transfer gain of {method} over {roles.reference} in suite "
                       f"{suite}{at}, sources on rows and targets on columns",
                       "Colour: gain in accuracy points on one scale for every method of the suite "
-                      f"(blue better, red worse than {REFERENCE_METHOD}), in full only where the verdict is "
+                      f"(blue better, red worse than {roles.reference}), in full only where the verdict is "
                       "decided: + positive, − negative (hatched); ≈ equivalent (green frame); faded cells "
                       "are inconclusive; grey cells have no paired seed.")
         gain = out_dir / f"gain_{slug(suite, method)}.png"
-        figures.append(gain_figure(rows, method=method, suite=suite, path=gain))
+        figures.append(gain_figure(rows, method=method, suite=suite, path=gain, reference=roles.reference))
         doc.image(gain.name,
                   f"Transfer gain of {method} with 95% confidence intervals, one line per "
                   "source and target pair",
@@ -283,16 +289,20 @@ def _suite_section(doc: Document, suite: str, tables: dict[str, pd.DataFrame], o
 
 
 def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.DataFrame, suite: str,
-                             out_dir: Path, figures: list[Path]) -> None:
-    """Estimators ranked by how well they order each target's sources like ``finetune``'s gain."""
+                             roles: Roles, out_dir: Path, figures: list[Path]) -> None:
+    """Estimators ranked by how well they order each target's sources like the judge's gain."""
     doc.heading(3, "Predicting transfer before training")
+    if roles.judge is None:
+        doc.para("This suite declares no judge, so there is no measured gain for transferability scores "
+                 "to predict; set judge: <fusion method> in its suite file.", note=True)
+        return
     if not len(scores):
-        doc.para("No transferability scores: they are computed for sources with a finetune run "
+        doc.para(f"No transferability scores: they are computed for sources with a {roles.judge} run "
                  "(`python -m benchmark transferability`).")
         return
     doc.para("Each estimator scores a source model on the target's training draw before any target "
              "training; Kendall τ compares, per target and budget, the order of the sources by score "
-             "(seed mean) with their order by the measured gain of finetune over target_only. Mean τ "
+             f"(seed mean) with their order by the measured gain of {roles.judge} over {roles.reference}. Mean τ "
              "over targets, with a 95% seed-bootstrap interval; 1 = always the right order, 0 = chance. "
              "With two sources per target, τ = 2 × (share of targets where the estimator picks the "
              "better source) − 1.")
@@ -308,10 +318,10 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
     if len(ranking):
         path = out_dir / f"transferability_{slug(suite)}.png"
         figures.append(transferability_figure(scores, ranking, suite=suite, path=path))
-        doc.image(path.name, f"Transferability scores against the measured finetune gain in suite {suite}, "
+        doc.image(path.name, f"Transferability scores against the measured {roles.judge} gain in suite {suite}, "
                   "one panel per estimator",
                   "Per target and budget, a line joins its sources: left the lower score, right the higher, "
-                  "height the measured gain of finetune. Blue: the higher score went with the higher gain; "
+                  f"height the measured gain of {roles.judge}. Blue: the higher score went with the higher gain; "
                   "red: the reverse; grey: tied scores.")
     estimators = list(ranking.sort_values("rank")["estimator"]) or list(scores["estimator"].unique())
     rows = []
@@ -359,7 +369,7 @@ def build_report(results_dir: str | os.PathLike[str], *, rebuild: bool = False) 
     if not suite_names:
         doc.para("No runs yet: run `python -m benchmark run` first.")
     for suite in suite_names:
-        _suite_section(doc, suite, tables, out_dir, figures)
+        _suite_section(doc, suite, load_roles(results, suite), tables, out_dir, figures)
     keep = {p.name for p in figures}
     for stale in out_dir.glob("*.png"):
         if stale.name.startswith(_FIGURE_PREFIXES) and stale.name not in keep:

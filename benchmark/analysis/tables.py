@@ -20,7 +20,7 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
-from benchmark.runs.store import REFERENCE_METHOD, control_of
+from benchmark.runs.store import control_of
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def leaderboard_table(
             examples = [store.data[k].examples_processed for k in keys]
             row: dict[str, object] = {
                 "suite": suite, "budget": budget, "method": method,
-                "reference": method == REFERENCE_METHOD,
+                "reference": method == store.roles_of(suite).reference,
                 "n_pairs": len(tested), "n_pairs_missing": len(tm) - len(tested),
                 "mean_rank": ranks[method],
                 "mean_accuracy": float(np.nanmean(acc.loc[method].to_numpy(dtype=float)))

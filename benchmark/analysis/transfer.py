@@ -34,7 +34,7 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
-from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, control_of
+from benchmark.runs.store import NO_SOURCE, RunId, control_of
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class TransferSettings:
 def comparisons(store: RunResults) -> list[Comparison]:
     """Every (suite, method, source, target, budget) compared with the reference, sorted."""
     return sorted({(suite, method, source, target, budget) for (suite, target, method, source, budget)
-                   in store.groups if not (method == REFERENCE_METHOD and source == NO_SOURCE)})
+                   in store.groups if not (method == store.roles_of(suite).reference and source == NO_SOURCE)})
 
 
 def family_name(suite: str, method: str, budget: int, test: str, control: str = "") -> str:
@@ -67,8 +67,9 @@ def family_name(suite: str, method: str, budget: int, test: str, control: str = 
 def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | None:
     """The pair's paired correctness, or None when nothing can be compared (``row`` gets the counts)."""
     suite, method, source, target, budget = comp
+    reference = store.roles_of(suite).reference
     m_status = store.seed_status(suite, target, method, source, budget)
-    r_status = store.seed_status(suite, target, REFERENCE_METHOD, NO_SOURCE, budget)
+    r_status = store.seed_status(suite, target, reference, NO_SOURCE, budget)
     # The comparison's seeds are the method's (planned or found); each needs its own run and
     # the reference run of the same seed. Extra reference seeds are not counted.
     seeds = sorted(m_status)
@@ -78,11 +79,11 @@ def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | 
     if not paired:
         return None
     m_runs = [store.data[RunId(suite, target, method, source, budget, s)] for s in paired]
-    r_runs = [store.data[RunId(suite, target, REFERENCE_METHOD, NO_SOURCE, budget, s)] for s in paired]
+    r_runs = [store.data[RunId(suite, target, reference, NO_SOURCE, budget, s)] for s in paired]
     where = f"{suite}/{target}/{method}/{source}/budget={budget}"
-    _, matrix = aligned(m_runs + r_runs, f"{where} vs {REFERENCE_METHOD}")
+    _, matrix = aligned(m_runs + r_runs, f"{where} vs {reference}")
     if matrix.shape[1] < 2:
-        log.warning("%s: fewer than 2 test examples shared with %s; pair left missing", where, REFERENCE_METHOD)
+        log.warning("%s: fewer than 2 test examples shared with %s; pair left missing", where, reference)
         return None
     k = len(paired)
     return PairSample(suite, method, source, target, budget, tuple(paired), matrix[:k], matrix[k:])

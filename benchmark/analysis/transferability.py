@@ -4,7 +4,8 @@ and the runs' accuracies.
 
 For each (suite, target, budget) the candidates are the target's real sources; an estimator's
 score of a source is its mean over seeds, the measured transfer is the mean over the same
-seeds of ``finetune``'s gain over ``target_only`` (seed by seed). Kendall τ-b and weighted τ
+seeds of the suite's judge's gain over its reference (``finetune`` over ``target_only`` by
+default; :mod:`benchmark.runs.roles`), seed by seed. Kendall τ-b and weighted τ
 between the two, with a bootstrap over seeds, say whether the estimator orders the sources
 as training would; the ranking averages τ over every (target, budget) of a suite.
 """
@@ -23,12 +24,10 @@ import pandas as pd
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.estimators import estimators
 from benchmark.analysis.stats.transferability import mean_rank_agreement, rank_agreement
-from benchmark.runs.store import REFERENCE_METHOD
+from benchmark.runs.layout import ResultsLayout
 
 log = logging.getLogger(__name__)
 
-DIRNAME = "transferability"
-REFERENCE_FUSION = "finetune"  # the gain the scores are meant to predict
 N_BOOT = 2000
 TAU_KEYS = ("kendall_tau", "kendall_tau_low", "kendall_tau_high", "weighted_tau", "weighted_tau_low",
             "weighted_tau_high")
@@ -37,7 +36,7 @@ TAU_KEYS = ("kendall_tau", "kendall_tau_low", "kendall_tau_high", "weighted_tau"
 def load_scores(results_dir: str | Path) -> list[dict[str, Any]]:
     """Every scored item under ``<results>/transferability`` (unreadable ones skipped, warned)."""
     out: list[dict[str, Any]] = []
-    for path in sorted((Path(results_dir) / DIRNAME).rglob("seed=*.json")):
+    for path in sorted(ResultsLayout.of(results_dir).transferability.rglob("seed=*.json")):
         try:
             out.append(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
@@ -46,12 +45,12 @@ def load_scores(results_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def _seed_gains(runs: RunResults) -> dict[tuple[str, str, str, int, int], float]:
-    """(suite, source, target, budget, seed) -> finetune accuracy - target_only accuracy (ok runs)."""
+    """(suite, source, target, budget, seed) -> the judge's accuracy - the reference's (ok runs)."""
     reference = {(r.suite, r.target, r.budget, r.seed): data.accuracy for r, data in runs.data.items()
-                 if r.method == REFERENCE_METHOD}
+                 if r.method == runs.roles_of(r.suite).reference}
     return {(r.suite, r.source, r.target, r.budget, r.seed): data.accuracy - reference[key]
             for r, data in runs.data.items()
-            if r.method == REFERENCE_FUSION and (key := (r.suite, r.target, r.budget, r.seed)) in reference}
+            if r.method == runs.roles_of(r.suite).judge and (key := (r.suite, r.target, r.budget, r.seed)) in reference}
 
 
 def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],

@@ -31,7 +31,7 @@ from benchmark.errors import ConfigError
 from benchmark.runs.executor import Executor
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.runner import Summary, run_suite
-from benchmark.runs.store import NO_SOURCE, REFERENCE_METHOD, RunId, RunStore, scan_runs
+from benchmark.runs.store import NO_SOURCE, RunId, RunStore, scan_runs
 from benchmark.runs.suite_catalog import get_suite
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
     for k in range(first + 1, max_seeds + 1):
         known = set(all_seeds[: k - 1])
         records = [r for r in scan_runs(results_dir, suite.name, include_planned=False) if r.seed in known]
-        tables = compute_leaderboards(records, settings=settings, n_resamples=1, designs={suite.name: design})
+        tables = compute_leaderboards(records, settings=settings, n_resamples=1, designs={suite.name: design},
+                                      roles={suite.name: suite.roles})
         matrix = tables.transfer_matrix
         undecided = matrix[(matrix["verdict"] == UNDECIDED) & (matrix["n_seeds"] == k - 1)]
         if futility:
@@ -103,7 +104,7 @@ def run_until_decided(suite_name: str, results_dir: str | Path, filters: RunFilt
             break
         seed = all_seeds[k - 1]
         new = sorted({RunId(suite.name, t, m, s, b, seed) for m, s, t, b in pairs}
-                     | {RunId(suite.name, t, REFERENCE_METHOD, NO_SOURCE, b, seed) for _, _, t, b in pairs})
+                     | {RunId(suite.name, t, suite.roles.reference, NO_SOURCE, b, seed) for _, _, t, b in pairs})
         existing = set(all_runs)
         all_runs.extend(r for r in new if r not in existing)
         log.info("seed %d: %d undecided pairs, %d runs", k, len(pairs), len(new))

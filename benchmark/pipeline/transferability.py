@@ -27,12 +27,12 @@ from tqdm.auto import tqdm
 from benchmark.analysis.estimators import KNN_K, EstimatorInputs, score_all
 from benchmark.analysis.estimators import estimators as registered_estimators
 from benchmark.analysis.stats import transferability as estimators
-from benchmark.analysis.transferability import DIRNAME, REFERENCE_FUSION
 from benchmark.code_version import code_fingerprint
 from benchmark.data.controls import parse_control
 from benchmark.files import atomic_write_json
 from benchmark.models.training import accuracy_of, pooled_features, predict_logits
 from benchmark.runs.keys import content_hash
+from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.store import scan_runs
 from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.workspace import FitJob, Workspace
@@ -51,14 +51,14 @@ class Item:
     seed: int
 
     def path(self, results: Path) -> Path:
-        return results / DIRNAME / self.suite / self.target / self.source / f"budget={self.budget}" / \
-            f"seed={self.seed}.json"
+        return ResultsLayout(results).transferability_item(self.suite, self.target, self.source, self.budget,
+                                                           self.seed)
 
 
-def items_to_score(results: Path, suite: str) -> list[Item]:
-    """(source, target, budget, seed) of every ok ``finetune`` run with a real source."""
+def items_to_score(results: Path, suite: str, judge: str) -> list[Item]:
+    """(source, target, budget, seed) of every ok run of the suite's judge with a real source."""
     found = {Item(suite, r.source, r.target, r.run.budget, r.run.seed) for r in scan_runs(results, suite)
-             if r.method == REFERENCE_FUSION and r.status == "ok" and parse_control(r.source) is None}
+             if r.method == judge and r.status == "ok" and parse_control(r.source) is None}
     return sorted(found, key=lambda i: (i.target, i.source, i.budget, i.seed))
 
 
@@ -96,7 +96,11 @@ def score_suite(suite_name: str, results_dir: str | Path, device: str = "cpu",
     failing item is recorded (``error``) and never stops the others."""
     results = Path(results_dir)
     suite = get_suite(suite_name).with_precision(precision, device)  # a name or a suite file
-    items = items_to_score(results, suite.name)
+    if suite.roles.judge is None:
+        log.info("suite %s declares no judge: transferability is not scored (its gains have no method to "
+                 "come from); set judge: <fusion method> in its suite file", suite.name)
+        return 0, 0, 0
+    items = items_to_score(results, suite.name, suite.roles.judge)
     if not items:
         return 0, 0, 0
     ws = Workspace(suite, device, cache_dir)

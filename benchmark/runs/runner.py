@@ -107,7 +107,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     _check_available(suite, runs)
     suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
     store = RunStore(results_dir)
-    store.write_plan(suite.name, list(plan) if plan is not None else runs)
+    store.write_plan(suite.name, list(plan) if plan is not None else runs, suite.roles)
     methods = {m: make_method(m, overrides.get(m)) for m in sorted({r.method for r in runs})}
     spec = WorkspaceSpec(suite, device, cache_dir)
     ws = spec.build()  # keys need the data fingerprints; the local executor builds its own

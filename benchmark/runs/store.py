@@ -39,13 +39,12 @@ from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
 from benchmark.runs.layout import NO_SOURCE, ResultsLayout, source_dirname
 from benchmark.runs.manifest import RunManifest
+from benchmark.runs.roles import Roles
 
 log = logging.getLogger(__name__)
 
 RUN_FILENAME = ResultsLayout.RUN_FILENAME
 PREDICTIONS_FILENAME = ResultsLayout.PREDICTIONS_FILENAME
-REFERENCE_METHOD = "target_only"
-"""The method every transfer gain is measured against: the backbone fine-tuned on the target alone."""
 PREDICTION_COLUMNS = ("id", "label", "prediction", "correct", "probabilities")
 
 
@@ -123,9 +122,11 @@ class RunStore:
     def run_dir(self, run: RunId) -> Path:
         return run_dir(self.results_dir, run.suite, run.target, run.method, run.source, run.budget, run.seed)
 
-    def write_plan(self, suite: str, runs: Sequence[RunId]) -> Path:
-        """Record every run a ``run`` planned, so runs that never finish count as missing."""
-        return atomic_write_json(plan_path(self.results_dir, suite), {"suite": suite, "runs": [
+    def write_plan(self, suite: str, runs: Sequence[RunId], roles: Roles | None = None) -> Path:
+        """Record every run a ``run`` planned, so runs that never finish count as missing, and
+        the suite's roles (the analysis measures gains against its reference)."""
+        return atomic_write_json(plan_path(self.results_dir, suite), {
+            "suite": suite, "roles": (roles or Roles()).to_json(), "runs": [
             {"target": r.target, "method": r.method, "source": r.source_task, "budget": r.budget, "seed": r.seed}
             for r in runs]})
 
@@ -264,6 +265,14 @@ def load_plan(results_dir: str | os.PathLike[str], suite: str) -> list[RunId]:
         log.warning("ignoring malformed %s: %s", path, exc)
         return []
     return sorted(set(planned))
+
+
+def load_roles(results_dir: str | os.PathLike[str], suite: str) -> Roles:
+    """The roles recorded in a suite's ``plan.json`` (the defaults when it has none)."""
+    try:
+        return Roles.from_json(json.loads(plan_path(results_dir, suite).read_text(encoding="utf-8")).get("roles"))
+    except (OSError, ValueError, AttributeError):
+        return Roles()
 
 
 def identity_problem(run: RunId, manifest: RunManifest) -> str | None:

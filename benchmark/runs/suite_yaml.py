@@ -42,10 +42,11 @@ from benchmark.models.backbones import PAIR_ENCODINGS
 from benchmark.models.method import METHODS
 from benchmark.models.precision import PRECISIONS
 from benchmark.models.training import TrainConfig
+from benchmark.runs.roles import DEFAULT_JUDGE, DEFAULT_REFERENCE, Roles
 from benchmark.runs.suites import Protocol, Suite
 
 KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "max_seeds", "methods",
-        "protocols")
+        "reference", "judge", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "precision", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -215,6 +216,24 @@ def _controls(raw: Any, targets: tuple[str, ...], path: Path) -> dict[str, tuple
     return {t: tuple(kinds) for t, kinds in out.items()}
 
 
+def _roles(spec: Mapping[str, Any], path: Path) -> Roles:
+    """``reference`` (a method with no source) and ``judge`` (a fusion method, or null for none)."""
+    reference = spec.get("reference", DEFAULT_REFERENCE)
+    judge = spec.get("judge", DEFAULT_JUDGE)
+    for key, name in (("reference", reference), ("judge", judge)):
+        if name is None and key == "judge":
+            continue
+        if not isinstance(name, str) or name not in METHODS:
+            raise _fail(path, f"{key}: {unknown_name('method', str(name), METHODS.names())}")
+    if METHODS.get(reference).uses_source() != "none":
+        raise _fail(path, f"reference: {reference!r} uses a source; the reference is measured per target alone "
+                          "(e.g. target_only).")
+    if judge is not None and METHODS.get(judge).uses_source() == "none":
+        raise _fail(path, f"judge: {judge!r} uses no source, so it cannot judge a transfer; name a fusion "
+                          "method (e.g. finetune) or judge: null.")
+    return Roles(reference=reference, judge=judge)
+
+
 def load_suite_file(path: str | Path) -> Suite:
     """Validate the suite file at ``path`` and build its :class:`Suite`."""
     path = Path(path).expanduser().resolve()
@@ -254,6 +273,7 @@ def load_suite_file(path: str | Path) -> Suite:
         for m in methods:
             if m not in METHODS:
                 raise _fail(path, str(unknown_name("method", str(m), METHODS.names())))
+    roles = _roles(spec, path)
     seeds = _int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds")
     max_seeds = spec.get("max_seeds")
     if max_seeds is not None and (not _positive_int(max_seeds) or max_seeds <= len(seeds)):
@@ -263,7 +283,7 @@ def load_suite_file(path: str | Path) -> Suite:
         seeds=seeds, max_seeds=max_seeds,
         methods=None if methods == "all" else tuple(methods),
         explicit_pairs=explicit_pairs, controls=controls,
-        control_budgets=control_budgets,
+        control_budgets=control_budgets, roles=roles,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         resolved=resolved,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from benchmark.data.task import Task
 from benchmark.models.backbones import InputSettings, PairEncoding
 from benchmark.models.training import TrainConfig
+from benchmark.runs.roles import Roles
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Suite:
     controls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target -> control kinds run into it
     control_budgets: tuple[int, ...] | None = None  # target budgets the controls run at; None: all
     max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
+    roles: Roles = field(default_factory=Roles)  # the reference and the judge (runs/roles.py)
     file: str = ""  # the suite file it was read from
     content_hash: str = ""  # of that file, recorded in every run.json
     #: The suite's own tasks, resolved when it was read: YAML task files and controls (held

@@ -30,7 +30,7 @@ from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_bac
 from benchmark.models.method import FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
 from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version
-from benchmark.runs.store import REFERENCE_METHOD, RunId
+from benchmark.runs.store import RunId
 from benchmark.runs.suites import Protocol, Suite
 
 log = logging.getLogger(__name__)
@@ -173,11 +173,11 @@ class Workspace:
         if key not in self._fit_keys:
             rt = self.resolve(job.task)
             draw = self.data(job.task, job.seed, job.role, job.budget)
-            recipe = make_method(REFERENCE_METHOD)
+            recipe = make_method(self.suite.roles.reference)
             self._fit_keys[key] = content_hash({
                 "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                 "data": data_fingerprint(datasets.DatasetDict({s: draw[s] for s in ("train", "validation")})),
-                "seed": job.seed, "recipe": REFERENCE_METHOD, "hyperparameters": recipe.hyperparameters(),
+                "seed": job.seed, "recipe": self.suite.roles.reference, "hyperparameters": recipe.hyperparameters(),
                 "code": method_code_version(type(recipe)),  # the recipe's version covers all its code
             })
         return self._fit_keys[key]
@@ -236,8 +236,9 @@ class Workspace:
     def serves_reference_fit(self, run: RunId, method: Method) -> bool:
         """Whether ``run`` *is* a reference fit: the reference method with its default
         hyperparameters, so the shared fit serves it (trained once, whoever asks first)."""
-        return run.method == REFERENCE_METHOD and not run.source_task and \
-            method.hyperparameters() == make_method(REFERENCE_METHOD).hyperparameters()
+        reference = self.suite.roles.reference
+        return run.method == reference and not run.source_task and \
+            method.hyperparameters() == make_method(reference).hyperparameters()
 
     def _fit_path(self, job: FitJob) -> Path:
         return self.model_dir / f"{job.task}-seed{job.seed}-{self.fit_key(job)}.pt"
@@ -266,7 +267,7 @@ class Workspace:
             generator=torch.Generator().manual_seed(job.seed), device=self.device,
         )
         t0 = time.perf_counter()
-        model = make_method(REFERENCE_METHOD).fit(ctx)
+        model = make_method(self.suite.roles.reference).fit(ctx)
         history = {"fit_seconds": time.perf_counter() - t0, "examples_processed": ctx.examples_processed,
                    "training": ctx.training}
         return model, history
