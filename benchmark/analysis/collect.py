@@ -1,5 +1,5 @@
 """Run results as the statistics need them: each ok run's per-example correctness, sorted by
-id, grouped by (suite, target, method, source, budget), and aligned across runs on shared ids."""
+id, grouped by pair (:class:`~benchmark.runs.store.PairKey`), and aligned across runs on shared ids."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from benchmark.analysis import stats
 from benchmark.runs.roles import Roles
-from benchmark.runs.store import RunId, RunRecord
+from benchmark.runs.store import PairKey, RunId, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,14 @@ def load_run(record: RunRecord) -> RunData:
 
 
 class RunResults:
-    """Run records grouped by (suite, target, method, source, budget), with loaded predictions."""
+    """Run records grouped by pair (:class:`~benchmark.runs.store.PairKey`), with loaded predictions."""
 
     def __init__(self, records: Sequence[RunRecord], roles: Mapping[str, Roles] | None = None) -> None:
         self.roles = dict(roles or {})
         self.status: dict[RunId, str] = {}
         self.records: dict[RunId, RunRecord] = {}
         self.data: dict[RunId, RunData] = {}
-        self.groups: dict[tuple[str, str, str, str, int], list[RunId]] = defaultdict(list)
+        self.groups: dict[PairKey, list[RunId]] = defaultdict(list)
         for record in records:
             key = record.run
             status = record.status
@@ -78,17 +78,18 @@ class RunResults:
                     status = "failed"
             self.status[key] = status
             self.records[key] = record
-            self.groups[(key.suite, key.target, key.method, key.source, key.budget)].append(key)
+            self.groups[key.pair].append(key)
 
     def roles_of(self, suite: str) -> Roles:
         """The suite's roles (its reference and judge; the defaults when none were recorded)."""
         return self.roles.get(suite, Roles())
 
-    def keys(self, suite: str, target: str, method: str, source: str, budget: int) -> list[RunId]:
-        return sorted(self.groups.get((suite, target, method, source, budget), []))
+    def keys(self, pair: PairKey) -> list[RunId]:
+        """The pair's runs (one per seed), sorted."""
+        return sorted(self.groups.get(pair, []))
 
-    def seed_status(self, suite: str, target: str, method: str, source: str, budget: int) -> dict[int, str]:
-        return {k.seed: self.status[k] for k in self.keys(suite, target, method, source, budget)}
+    def seed_status(self, pair: PairKey) -> dict[int, str]:
+        return {k.seed: self.status[k] for k in self.keys(pair)}
 
 
 def aligned(runs: Sequence[RunData], what: str) -> tuple[npt.NDArray[np.str_],

@@ -20,15 +20,16 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
-from benchmark.runs.store import control_of
+from benchmark.runs.store import PairKey, control_of
 
 log = logging.getLogger(__name__)
 
 
 def per_task_table(store: RunResults) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
-    for suite, target, method, source, budget in sorted(store.groups):
-        keys = store.keys(suite, target, method, source, budget)
+    for pair in sorted(store.groups):
+        suite, target, method, source, budget = pair.suite, pair.target, pair.method, pair.source, pair.budget
+        keys = store.keys(pair)
         statuses = [store.status[k] for k in keys]
         ok = [k for k in keys if store.status[k] == "ok"]
         runs = [store.data[k] for k in ok]
@@ -99,7 +100,7 @@ def _mean_ranks(per_task: pd.DataFrame, methods: list[str]) -> dict[str, float]:
 def leaderboard_table(
     per_task: pd.DataFrame,
     transfer: pd.DataFrame,
-    samples: dict[tuple[str, str, str, str, int], PairSample],
+    samples: dict[PairKey, PairSample],
     store: RunResults,
     *, n_resamples: int, seed: int,
 ) -> pd.DataFrame:
@@ -136,8 +137,9 @@ def leaderboard_table(
                 "wins": 0, "ties": 0, "losses": 0, "inconclusive": 0,
             }
             if len(tested):
-                pair_keys = list(zip(tested["suite"], tested["method"], tested["source"],
-                                     tested["target"], tested["budget"], strict=True))
+                pair_keys = [PairKey(str(s), str(m), str(src), str(t), int(b)) for s, m, src, t, b
+                             in zip(tested["suite"], tested["method"], tested["source"], tested["target"],
+                                    tested["budget"], strict=True)]
                 tested_samples = [samples[k] for k in pair_keys]
                 acc_m = [stats.accuracies_from_correct(p.correct_method) for p in tested_samples]
                 acc_r = [stats.accuracies_from_correct(p.correct_ref) for p in tested_samples]

@@ -34,11 +34,10 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
-from benchmark.runs.store import NO_SOURCE, RunId, control_of
+from benchmark.runs.store import NO_SOURCE, PairKey, RunId, control_of
 
 log = logging.getLogger(__name__)
 
-Comparison = tuple[str, str, str, str, int]  # (suite, method, source, target, budget)
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,10 @@ class TransferSettings:
     designs: Mapping[str, SequentialDesign]
 
 
-def comparisons(store: RunResults) -> list[Comparison]:
-    """Every (suite, method, source, target, budget) compared with the reference, sorted."""
-    return sorted({(suite, method, source, target, budget) for (suite, target, method, source, budget)
-                   in store.groups if not (method == store.roles_of(suite).reference and source == NO_SOURCE)})
+def comparisons(store: RunResults) -> list[PairKey]:
+    """Every pair compared with its suite's reference, sorted."""
+    return sorted(p for p in store.groups if not (p.method == store.roles_of(p.suite).reference
+                                                  and p.source == NO_SOURCE))
 
 
 def family_name(suite: str, method: str, budget: int, test: str, control: str = "") -> str:
@@ -64,12 +63,12 @@ def family_name(suite: str, method: str, budget: int, test: str, control: str = 
     return f"{base}/{control}-control/{test}" if control else f"{base}/{test}"
 
 
-def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | None:
+def _pair_sample(store: RunResults, comp: PairKey, row: Row) -> PairSample | None:
     """The pair's paired correctness, or None when nothing can be compared (``row`` gets the counts)."""
-    suite, method, source, target, budget = comp
+    suite, method, source, target, budget = comp.suite, comp.method, comp.source, comp.target, comp.budget
     reference = store.roles_of(suite).reference
-    m_status = store.seed_status(suite, target, method, source, budget)
-    r_status = store.seed_status(suite, target, reference, NO_SOURCE, budget)
+    m_status = store.seed_status(comp)
+    r_status = store.seed_status(comp.with_method(reference))
     # The comparison's seeds are the method's (planned or found); each needs its own run and
     # the reference run of the same seed. Extra reference seeds are not counted.
     seeds = sorted(m_status)
@@ -91,12 +90,12 @@ def _pair_sample(store: RunResults, comp: Comparison, row: Row) -> PairSample | 
 
 def transfer_and_significance(
     store: RunResults, settings: TransferSettings,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[Comparison, PairSample]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[PairKey, PairSample]]:
     """(transfer matrix, significance rows, the paired correctness of every tested pair)."""
-    rows: dict[Comparison, Row] = {}
-    samples: dict[Comparison, PairSample] = {}
+    rows: dict[PairKey, Row] = {}
+    samples: dict[PairKey, PairSample] = {}
     for comp in comparisons(store):
-        suite, method, source, target, budget = comp
+        suite, method, source, target, budget = comp.suite, comp.method, comp.source, comp.target, comp.budget
         rows[comp] = {"suite": suite, "method": method, "source": source, "control": control_of(source),
                       "target": target, "budget": budget, "correction": settings.correction,
                       "alpha": settings.alpha, "margin": settings.margin,
@@ -104,15 +103,15 @@ def transfer_and_significance(
         sample = _pair_sample(store, comp, rows[comp])
         if sample is not None:
             samples[comp] = sample
-    families: dict[tuple[str, str, int, str], list[Comparison]] = defaultdict(list)
+    families: dict[tuple[str, str, int, str], list[PairKey]] = defaultdict(list)
     for comp in samples:
-        families[(comp[0], comp[1], comp[4], control_of(comp[2]))].append(comp)
+        families[(comp.suite, comp.method, comp.budget, control_of(comp.source))].append(comp)
     sig_rows: list[Row] = []
     for (suite, _method, _budget, _control), members in sorted(families.items()):
         tests = stats.crossed_family_test(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
             margin=settings.margin, threshold_alpha=settings.alpha / len(members),
-            design=settings.designs.get(suite), groups=[c[3] for c in members])
+            design=settings.designs.get(suite), groups=[c.target for c in members])
         for comp, test in zip(members, tests, strict=True):
             sample = samples[comp]
             acc_m = stats.accuracies_from_correct(sample.correct_method)
