@@ -32,11 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmark.code_version import run_code_version
 from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
+from benchmark.fingerprint import recorded_code_version
 
 log = logging.getLogger(__name__)
 
@@ -291,9 +291,9 @@ def identity_problem(run: RunId, manifest: Mapping[str, Any]) -> str | None:
     for name, got, want in zip(names, recorded, here, strict=True):
         if got is not None and got != want:
             return f"foreign: run.json is for {name} {got!r}, the folder for {want!r}"
-    method_file = ((manifest.get("plugins") or {}).get("method") or {}).get("file")
-    if method_file and Path(method_file).is_file() and manifest.get("code_version"):
-        now = run_code_version(method_file)
+    plugins = manifest.get("plugins") or {}
+    now = recorded_code_version(plugins) if (plugins.get("method") or {}).get("file") else None
+    if now is not None and manifest.get("code_version"):
         if manifest["code_version"] != now:
             return f"stale: made by other code (code_version {manifest['code_version']}, now {now})"
     return None
