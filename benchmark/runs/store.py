@@ -281,9 +281,10 @@ def identity_problem(run: RunId, manifest: Mapping[str, Any]) -> str | None:
     """Why ``manifest`` is not the record of ``run`` as made by the code here, or None.
 
     Its suite, target, method, source, budget and seed must be the folder's (a folder
-    copied from another suite or run is foreign), and its ``code_version`` must be that of
-    the code here when the method's file is at hand (``plugins``; a run made by other code
-    is stale, and ``run`` redoes it under its new key)."""
+    copied from another suite or run is foreign), and its ``code_version`` must be the one
+    recomputed from the files its ``plugins`` name (method, task modules or YAML and data, and
+    what they import) when they are at hand: a run made by other code is stale, and ``run``
+    redoes it under its new key."""
     recorded = (manifest.get("suite"), manifest.get("target"), manifest.get("method"),
                 source_dirname(manifest.get("source")), manifest.get("budget"), manifest.get("seed"))
     here = (run.suite, run.target, run.method, run.source, run.budget, run.seed)
