@@ -8,6 +8,8 @@ sentence under the same ids and labels, which no model can beat chance on. Train
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -68,6 +70,12 @@ def test_editing_a_yaml_tasks_texts_reruns_its_runs_and_changes_the_leaderboard(
     assert "1 runs: 1 ran" in first.stdout
     learned = float(pd.read_csv(results / "leaderboards/per_task.csv")["accuracy_mean"].iloc[0])
     assert learned > 0.9
+    # The run records its task's declaration and data file, with their SHA-256.
+    (record,) = [json.loads(p.read_text()) for p in (results / "runs").rglob("run.json")]
+    task = record["plugins"]["tasks"]["words"]
+    assert task["file"] == str((data / "words.yaml").resolve())
+    assert task["data"] == [{"file": str((data / "words.csv").resolve()),
+                             "sha256": hashlib.sha256((data / "words.csv").read_bytes()).hexdigest()}]
     # Same ids, same labels, every text the same sentence: new data, so the run is redone.
     _csv(data / "words.csv", ["the weather today"] * n)
     second = _run(suite, results, cache)

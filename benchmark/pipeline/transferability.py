@@ -26,12 +26,10 @@ from tqdm.auto import tqdm
 
 from benchmark.analysis.estimators import KNN_K, EstimatorInputs, score_all
 from benchmark.analysis.estimators import estimators as registered_estimators
-from benchmark.analysis.stats import transferability as estimators
-from benchmark.code_version import code_fingerprint
 from benchmark.data.controls import parse_control
 from benchmark.files import atomic_write_json
+from benchmark.fingerprint import code_fingerprint, content_hash
 from benchmark.models.training import accuracy_of, pooled_features, predict_logits
-from benchmark.runs.keys import content_hash
 from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.store import scan_runs
 from benchmark.runs.suite_catalog import get_suite
@@ -39,7 +37,6 @@ from benchmark.runs.workspace import FitJob, Workspace
 
 log = logging.getLogger(__name__)
 
-_CODE = (Path(estimators.__file__), Path(__file__))
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def items_to_score(results: Path, suite: str, judge: str) -> list[Item]:
 def item_key(ws: Workspace, item: Item) -> str:
     return content_hash({"source_model": ws.fit_key(FitJob(item.source, item.seed)),
                          "target": ws.fingerprint(item.target, item.seed, "target", item.budget),
-                         "code": code_fingerprint(_CODE), "knn_k": KNN_K})
+                         "code": code_fingerprint([__file__]), "knn_k": KNN_K})
 
 
 def source_accuracy(ws: Workspace, source: str, seed: int) -> float:

@@ -18,7 +18,7 @@ import torch
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
-from benchmark.runs.keys import method_code_version, plugin_files, versions
+from benchmark.runs.keys import plugin_files, run_code_version, versions
 from benchmark.runs.manifest import RunManifest
 from benchmark.runs.store import RunId
 from benchmark.runs.workspace import FitJob, Workspace
@@ -66,13 +66,14 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     method = make_method(spec.method, job.hyperparameters)
     rt = ws.resolve(spec.target)
     task, p = rt.task, rt.protocol
+    tasks = [ws.suite.task(t) for t in (spec.target, spec.source_task) if t]
     manifest = RunManifest(
         suite=spec.suite, target=spec.target, source=spec.source_task, method=spec.method, budget=spec.budget,
         seed=spec.seed, key=job.key, backbone=p.backbone, precision=p.precision, protocol=p.to_dict(),
         hyperparameters=method.hyperparameters(), num_labels=task.num_labels, label_names=list(task.label_names),
         task_kind=task.kind, synthetic=task.synthetic, primary_metric=task.primary_metric,
-        code_version=method_code_version(type(method)), versions=versions(),
-        plugins=plugin_files(type(method), [ws.suite.task(t) for t in (spec.target, spec.source_task) if t]),
+        code_version=run_code_version(type(method), tasks), versions=versions(),
+        plugins=plugin_files(type(method), tasks),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     t0 = time.perf_counter()

@@ -1,16 +1,16 @@
-"""Content keys: what makes a run (or a cached source model) the same as one already on disk.
+"""What a run's key covers besides its config: the files its method and tasks are defined in.
 
-A run is a pure function of its config, so its key hashes the protocol, the backbone, the
-method's hyperparameters, the data subsample and the code that computes its numbers. Code is
-fingerprinted by its syntax tree without docstrings, so editing a comment or a docstring
-keeps every stored run and cached model; changing what the code does invalidates them.
+A run is a pure function of its config, its data draw and its code, so its key hashes the
+protocol, the backbone, the method's hyperparameters, the draw's content and
+:func:`run_code_version`: the code closure (:func:`benchmark.fingerprint.code_fingerprint`)
+of the code that executes a run, the method's module and each Python task's module, with the
+bytes of each YAML task's declaration and data files. The same files are recorded in
+``run.json`` (``plugins``), from which the store recomputes the version to find stale runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import platform
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,24 +21,14 @@ import numpy as np
 import torch
 
 import benchmark
-from benchmark.code_version import (  # noqa: F401  (re-exported)
-    RUN_CODE,
-    code_fingerprint,
-    method_code_version,
-)
-from benchmark.data.fingerprint import draw_fingerprint
 from benchmark.data.task import Task
+from benchmark.fingerprint import RUN_ENTRY, file_sha256, recorded_code_version
 
 
-def content_hash(obj: Any) -> str:
-    """Stable hash of a JSON-able object (keys sorted)."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:24]
-
-
-def _file_record(path: str | None) -> dict[str, str] | None:
-    if not path or not Path(path).is_file():
+def _file_record(path: str | Path | None) -> dict[str, str] | None:
+    if not path or not Path(path).exists():
         return None
-    return {"file": str(Path(path).resolve()), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    return {"file": str(Path(path).resolve()), "sha256": file_sha256(path)}
 
 
 def _defined_in(obj: Any) -> str | None:
@@ -48,21 +38,34 @@ def _defined_in(obj: Any) -> str | None:
         return None
 
 
+def task_record(task: Task) -> dict[str, Any] | None:
+    """The files ``task`` is defined by, with their SHA-256: ``{"file": the Python module of
+    its factory, or its YAML declaration (``Task.origin``), "sha256", "data": [{file, sha256}]
+    of the local data files it reads}``. A control is defined by its base task (its own code
+    is :mod:`benchmark.data.controls`, in every run's closure)."""
+    base = getattr(task, "base", None)
+    if isinstance(base, Task):
+        return task_record(base)
+    record: dict[str, Any] | None = _file_record(task.origin or None)
+    data = [_file_record(p) for s in task.sources for _, p in sorted((getattr(s, "files", None) or {}).items())]
+    if record is not None and data:
+        record["data"] = [d for d in data if d is not None]
+    return record
+
+
 def plugin_files(method_cls: type, tasks: Iterable[Task]) -> dict[str, Any]:
     """The files a run's method and tasks are defined in, with their SHA-256, so a result can
-    be traced to the exact code (or task declaration) that made it: ``{"method": {file,
-    sha256}, "tasks": {name: {file, sha256}}}`` (a YAML task's file is its declaration)."""
-    out: dict[str, Any] = {"method": _file_record(_defined_in(method_cls)), "tasks": {}}
-    for task in tasks:
-        out["tasks"][task.name] = _file_record(task.origin or None)
-    return out
+    be traced to the exact code (or task declaration and data) that made it: ``{"method":
+    {file, sha256}, "tasks": {name: see task_record}}``."""
+    return {"method": _file_record(_defined_in(method_cls)), "tasks": {t.name: task_record(t) for t in tasks}}
 
 
-
-
-def data_fingerprint(dd: datasets.DatasetDict) -> str:
-    """Hash of the content of every split of a subsample: ids, labels and inputs."""
-    return draw_fingerprint(dd)
+def run_code_version(method_cls: type, tasks: Iterable[Task], entry: str | Path = RUN_ENTRY) -> str:
+    """:func:`~benchmark.fingerprint.recorded_code_version` of :func:`plugin_files`: the code
+    closure of ``entry``, the method's module and the tasks' modules, and the bytes of YAML
+    tasks' declarations and data files."""
+    # Only files at hand are recorded, so the version is always computable here.
+    return recorded_code_version(plugin_files(method_cls, tasks), entry) or ""
 
 
 def versions() -> dict[str, str]:

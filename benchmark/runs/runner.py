@@ -13,10 +13,11 @@ from pathlib import Path
 
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
+from benchmark.fingerprint import content_hash
 from benchmark.models.method import Method, make_method, parse_overrides
 from benchmark.runs.execute import RunJob, RunOutcome
 from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
-from benchmark.runs.keys import content_hash, method_code_version
+from benchmark.runs.keys import run_code_version
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.progress import RunProgress, format_seconds
 from benchmark.runs.store import RunId, RunStore
@@ -54,7 +55,8 @@ def run_key(ws: Workspace, run: RunId, method: Method) -> str:
     return content_hash({"spec": [run.suite, run.target, run.method, run.source_task, run.budget, run.seed],
                          "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                          "hyperparameters": method.hyperparameters(), "data": data,
-                         "code": method_code_version(type(method))})
+                         "code": run_code_version(type(method), [ws.suite.task(t) for t in (run.target, run.source_task)
+                                                                 if t])})
 
 
 def make_job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:

@@ -32,12 +32,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmark.code_version import run_code_version
 from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
-from benchmark.runs.layout import NO_SOURCE, ResultsLayout, source_dirname
+from benchmark.fingerprint import recorded_code_version
+from benchmark.runs.ids import PairKey as PairKey  # re-exported: the store is where readers look
+from benchmark.runs.ids import RunId
+from benchmark.runs.layout import NO_SOURCE as NO_SOURCE  # re-exported
+from benchmark.runs.layout import ResultsLayout, source_dirname
 from benchmark.runs.manifest import RunManifest
 from benchmark.runs.roles import Roles
 
@@ -56,50 +59,6 @@ def control_of(source: str) -> str:
 
 Status = Literal["ok", "failed", "missing"]
 
-
-@dataclass(frozen=True, order=True)
-class PairKey:
-    """One comparison: a method from ``source`` into ``target`` at a train budget, in a suite;
-    its runs are its seeds. ``source`` is ``-`` for a per-target method. Sorted by field order."""
-
-    suite: str
-    method: str
-    source: str
-    target: str
-    budget: int
-
-    def with_method(self, method: str, source: str = NO_SOURCE) -> PairKey:
-        """The same target and budget for another method (by default one with no source: the reference)."""
-        return PairKey(self.suite, method, source, self.target, self.budget)
-
-    def label(self) -> str:
-        return f"{self.suite}/{self.target}/{self.method}/{self.source}/budget={self.budget}"
-
-
-@dataclass(frozen=True, order=True)
-class RunId:
-    """Identity of one run: (suite, target, method, source, budget, seed). ``source`` is ``-``
-    for none; ``budget`` is the number of target training examples the run's draw has."""
-
-    suite: str
-    target: str
-    method: str
-    source: str
-    budget: int
-    seed: int
-
-    @property
-    def source_task(self) -> str | None:
-        """The source task's name, or None for per-target methods."""
-        return None if self.source == NO_SOURCE else self.source
-
-    @property
-    def pair(self) -> PairKey:
-        """The (method, source → target, budget) comparison this run is a seed of."""
-        return PairKey(self.suite, self.method, self.source, self.target, self.budget)
-
-    def label(self) -> str:
-        return f"{self.method} {self.source_task or '∅'}→{self.target} budget={self.budget} seed={self.seed}"
 
 
 def run_dir(
@@ -303,9 +262,10 @@ def identity_problem(run: RunId, manifest: RunManifest) -> str | None:
     """Why ``manifest`` is not the record of ``run`` as made by the code here, or None.
 
     Its suite, target, method, source, budget and seed must be the folder's (a folder
-    copied from another suite or run is foreign), and its ``code_version`` must be that of
-    the code here when the method's file is at hand (``plugins``; a run made by other code
-    is stale, and ``run`` redoes it under its new key)."""
+    copied from another suite or run is foreign), and its ``code_version`` must be the one
+    recomputed from the files its ``plugins`` name (method, task modules or YAML and data, and
+    what they import) when they are at hand: a run made by other code is stale, and ``run``
+    redoes it under its new key."""
     recorded = (manifest.suite, manifest.target, manifest.method, source_dirname(manifest.source),
                 manifest.budget, manifest.seed)
     here = (run.suite, run.target, run.method, run.source, run.budget, run.seed)
@@ -313,9 +273,9 @@ def identity_problem(run: RunId, manifest: RunManifest) -> str | None:
     for name, got, want in zip(names, recorded, here, strict=True):
         if got is not None and got != want:
             return f"foreign: run.json is for {name} {got!r}, the folder for {want!r}"
-    method_file = (manifest.plugins.get("method") or {}).get("file")
-    if method_file and Path(method_file).is_file() and manifest.code_version:
-        now = run_code_version(method_file)
+    plugins = manifest.plugins
+    now = recorded_code_version(plugins) if (plugins.get("method") or {}).get("file") else None
+    if now is not None and manifest.code_version:
         if manifest.code_version != now:
             return f"stale: made by other code (code_version {manifest.code_version}, now {now})"
     return None

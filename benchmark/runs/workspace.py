@@ -26,10 +26,11 @@ from benchmark import paths
 from benchmark.data.task import Budget, Task
 from benchmark.errors import ConfigError
 from benchmark.faults import fault_point
+from benchmark.fingerprint import FIT_ENTRY, content_hash, draw_fingerprint
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
 from benchmark.models.method import FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
-from benchmark.runs.keys import content_hash, data_fingerprint, method_code_version
+from benchmark.runs.keys import run_code_version
 from benchmark.runs.store import RunId
 from benchmark.runs.suites import Protocol, Suite
 
@@ -132,10 +133,10 @@ class Workspace:
         return self._data[key]
 
     def fingerprint(self, task_name: str, seed: int, role: Role, budget: int | None = None) -> str:
-        """:func:`~benchmark.runs.keys.data_fingerprint` of :meth:`data`, computed once."""
+        """:func:`~benchmark.fingerprint.draw_fingerprint` of :meth:`data`, computed once."""
         key = (task_name, seed, role, budget)
         if key not in self._fingerprints:
-            self._fingerprints[key] = data_fingerprint(self.data(task_name, seed, role, budget))
+            self._fingerprints[key] = draw_fingerprint(self.data(task_name, seed, role, budget))
         return self._fingerprints[key]
 
     def states(self, task_name: str, seed: int, role: Role, split: str, init: StemInit,
@@ -176,9 +177,10 @@ class Workspace:
             recipe = make_method(self.suite.roles.reference)
             self._fit_keys[key] = content_hash({
                 "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
-                "data": data_fingerprint(datasets.DatasetDict({s: draw[s] for s in ("train", "validation")})),
+                "data": draw_fingerprint(datasets.DatasetDict({s: draw[s] for s in ("train", "validation")})),
                 "seed": job.seed, "recipe": self.suite.roles.reference, "hyperparameters": recipe.hyperparameters(),
-                "code": method_code_version(type(recipe)),  # the recipe's version covers all its code
+                # The closures of the fit's trainer, the recipe and the task's module (or its YAML and data).
+                "code": run_code_version(type(recipe), [rt.task], FIT_ENTRY),
             })
         return self._fit_keys[key]
 

@@ -21,6 +21,7 @@ import numpy as np
 from benchmark import paths
 from benchmark.data.sources.common import CACHE_FORMAT, fingerprint_paths, one_line
 from benchmark.errors import DataError, SourceUnavailable
+from benchmark.fingerprint import code_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,12 @@ def cached_dataset(
 
 
 def _code_version(fn: Callable[..., Any]) -> str:
+    """The code closure of the module defining ``fn`` (its helpers and what it imports)."""
     try:
-        text = inspect.getsource(fn)
-    except (OSError, TypeError):
-        text = getattr(fn, "__qualname__", repr(fn))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        source = inspect.getsourcefile(fn)
+    except TypeError:  # built in, or a callable object
+        source = None
+    return code_fingerprint([source]) if source else str(getattr(fn, "__qualname__", repr(fn)))
 
 
 @dataclass
@@ -80,8 +82,8 @@ class OfflineSource:
         locate: returns the files ``read`` needs, raising :class:`SourceUnavailable` (with
             the command that fixes it) when they are missing. None: no files needed.
         cache: cache name; when set, ``read``'s output is cached on disk keyed by the files'
-            fingerprint, the code of ``read`` and ``version``.
-        version: bump to invalidate the cache when helpers ``read`` calls change.
+            fingerprint, the code of ``read`` (its module and what that imports) and ``version``.
+        version: bump to invalidate the cache for a reason the code does not show.
     """
 
     description: str

@@ -13,6 +13,7 @@ features ``(B, D)``.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -27,9 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.code_version import stem_code_version
-from benchmark.data.fingerprint import split_fingerprint
 from benchmark.faults import fault_point
+from benchmark.fingerprint import code_fingerprint, split_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,8 @@ class Backbone(ABC):
             "backbone": self.identity(), "n_frozen": n_frozen, "init": init,
             "seed": seed if init == "random" else None,
             "examples": _examples_fingerprint(examples), "bf16": bf16,
-            "code": stem_code_version(),  # e.g. the attention kernel changes the states' bits
+            # The closure of this backbone's module: e.g. the attention kernel changes the states' bits.
+            "code": code_fingerprint([inspect.getfile(type(self))]),
         }
 
         def compute() -> States:
