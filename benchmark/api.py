@@ -10,6 +10,11 @@ For a **task**::
 
     from benchmark.api import OfflineSource, Task, package_file, register_task
 
+For an **output** (a leaderboard column or a transferability estimator, from any module
+listed under the entry-point group ``benchmark.extensions``)::
+
+    from benchmark.api import Column, register_column, register_estimator
+
 Names are resolved on first use, so a task file importing this module does not load torch
 (``list tasks`` stays fast) and a method file does not load the data sources.
 """
@@ -57,6 +62,10 @@ _EXPORTS: dict[str, str] = {
     "load_task_yaml": "benchmark.data.yaml_task",
     "nli_generator": "benchmark.data.nli_generator",
     "data_dir": "benchmark.paths",
+    # outputs: a leaderboard column, a transferability estimator
+    "Column": "benchmark.analysis.columns",
+    "register_column": "benchmark.analysis.columns",
+    "register_estimator": "benchmark.analysis.estimators",
     # errors a plug-in raises
     "BenchmarkError": "benchmark.errors",
     "ConfigError": "benchmark.errors",
@@ -67,6 +76,9 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a re-export).
     # tests/test_api.py keeps them equal to _EXPORTS.
+    from benchmark.analysis.columns import Column as Column
+    from benchmark.analysis.columns import register_column as register_column
+    from benchmark.analysis.estimators import register_estimator as register_estimator
     from benchmark.data import nli_generator as nli_generator
     from benchmark.data.sources import HubSource as HubSource
     from benchmark.data.sources import LocalFileSource as LocalFileSource

@@ -49,8 +49,7 @@ PLUGIN = '''
 
     import numpy as np
 
-    from benchmark.analysis.columns import Column, register_column
-    from benchmark.analysis.estimators import register_estimator
+    from benchmark.api import Column, register_column, register_estimator
 
     register_column("transfer_matrix.csv", Column(
         "gain_points", float, "The gain in accuracy points (gain x 100).", label="gain pts",

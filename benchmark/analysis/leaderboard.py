@@ -56,7 +56,7 @@ from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, contro
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.analysis.tables import leaderboard_table, per_task_table
-from benchmark.analysis.transfer import TransferSettings, transfer_and_significance
+from benchmark.analysis.transfer import transfer_and_significance
 from benchmark.analysis.transferability import load_scores, transferability_tables
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
@@ -120,7 +120,7 @@ def compute_leaderboards(
     store = RunResults(records, roles)
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target", "budget"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
-        store, TransferSettings(settings.alpha, settings.correction, settings.margin, dict(designs or {})))
+        store, settings, dict(designs or {}))
     # A negative control that is negative is expected, not news: real pairs only.
     real = ~control_rows(transfer)
     negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(

@@ -17,7 +17,6 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,18 +33,11 @@ from benchmark.analysis.schema import (
 )
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
+from benchmark.analysis.stats.settings import AnalysisSettings
 from benchmark.runs.store import NO_SOURCE, PairKey, RunId, control_of
 
 log = logging.getLogger(__name__)
 
-
-
-@dataclass(frozen=True)
-class TransferSettings:
-    alpha: float
-    correction: str
-    margin: float
-    designs: Mapping[str, SequentialDesign]
 
 
 def comparisons(store: RunResults) -> list[PairKey]:
@@ -89,7 +81,7 @@ def _pair_sample(store: RunResults, comp: PairKey, row: Row) -> PairSample | Non
 
 
 def transfer_and_significance(
-    store: RunResults, settings: TransferSettings,
+    store: RunResults, settings: AnalysisSettings, designs: Mapping[str, SequentialDesign],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[PairKey, PairSample]]:
     """(transfer matrix, significance rows, the paired correctness of every tested pair)."""
     rows: dict[PairKey, Row] = {}
@@ -111,7 +103,7 @@ def transfer_and_significance(
         tests = stats.crossed_family_test(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
             margin=settings.margin, threshold_alpha=settings.alpha / len(members),
-            design=settings.designs.get(suite), groups=[c.target for c in members])
+            design=designs.get(suite), groups=[c.target for c in members])
         for comp, test in zip(members, tests, strict=True):
             sample = samples[comp]
             acc_m = stats.accuracies_from_correct(sample.correct_method)
