@@ -66,7 +66,6 @@ from benchmark.runs.store import RunRecord, load_roles, load_sequential_designs,
 
 log = logging.getLogger(__name__)
 
-LEADERBOARDS_DIRNAME = "leaderboards"
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ def compute_leaderboards(
 
 def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:
     """``<results>/leaderboards``."""
-    return Path(results_dir) / LEADERBOARDS_DIRNAME
+    return ResultsLayout.of(results_dir).leaderboards
 
 
 def build_leaderboards(

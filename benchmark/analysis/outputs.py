@@ -12,10 +12,10 @@ from benchmark.analysis.estimators import estimators
 from benchmark.analysis.leaderboard import build_leaderboards
 from benchmark.analysis.report import build_report
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
+from benchmark.fingerprint import code_fingerprint
+from benchmark.runs.layout import ResultsLayout
 
 log = logging.getLogger(__name__)
-
-_ANALYSIS_CODE = Path(__file__).parent
 
 
 def refresh_outputs(results_dir: str | Path, *, settings: AnalysisSettings = DEFAULTS,
@@ -26,8 +26,9 @@ def refresh_outputs(results_dir: str | Path, *, settings: AnalysisSettings = DEF
     stamp = _inputs_stamp(results, f"{settings.alpha}|{settings.correction}|{settings.margin}")
     stamp_path = (cache_dir or paths.cache_dir()) / "leaderboard-inputs" / \
         hashlib.sha256(str(results.resolve()).encode()).hexdigest()[:24]
-    board = results / "leaderboards" / "leaderboard.csv"
-    report = results / "report" / "index.html"
+    layout = ResultsLayout(results)
+    board = layout.leaderboard("leaderboard")
+    report = layout.report / "index.html"
     if board.exists() and report.exists() and stamp_path.exists() and stamp_path.read_text() == stamp:
         log.info("leaderboards and report are up to date with runs/; not rebuilt")
         return False
@@ -46,9 +47,9 @@ def _inputs_stamp(results_dir: Path, settings: str) -> str:
     load_extensions()
     h.update(repr({name: list(t) for name, t in tables().items()}).encode())
     h.update(repr(sorted(estimators())).encode())
-    for path in sorted(_ANALYSIS_CODE.rglob("*.py")):
-        h.update(path.read_bytes())
-    for path in sorted([*(results_dir / "runs").rglob("*.json"), *(results_dir / "transferability").rglob("*.json")]):
+    h.update(code_fingerprint([Path(__file__)]).encode())  # this module and all it imports
+    layout = ResultsLayout(results_dir)
+    for path in sorted([*layout.runs.rglob("*.json"), *layout.transferability.rglob("*.json")]):
         h.update(str(path.relative_to(results_dir)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()

@@ -54,12 +54,12 @@ from benchmark.analysis.schema import (
     control_rows,
 )
 from benchmark.files import atomic_write_text
+from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.roles import Roles
 from benchmark.runs.store import load_roles
 
 log = logging.getLogger(__name__)
 
-REPORT_DIRNAME = "report"
 _FIGURE_PREFIXES = ("heatmap_", "gain_", "budget_", "transferability_")
 
 
@@ -343,7 +343,7 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
 
 def report_dir(results_dir: str | os.PathLike[str]) -> Path:
     """``<results>/report``."""
-    return Path(results_dir) / REPORT_DIRNAME
+    return ResultsLayout.of(results_dir).report
 
 
 def build_report(results_dir: str | os.PathLike[str], *, rebuild: bool = False) -> list[Path]:

@@ -30,7 +30,6 @@ from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_num3, fmt_p, fmt
 
 __all__ = ["FLOAT_FORMAT", "Column", "Table", "control_rows", "csv_text", "frame", "sort_rows"]
 
-LEADERBOARDS_DIRNAME = "leaderboards"
 CONFIDENCE = 0.95
 MISSING = "missing"
 """Verdict of a pair that has no paired seed (nothing could be tested)."""
