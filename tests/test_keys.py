@@ -328,3 +328,32 @@ def test_editing_a_task_modules_reading_code_reruns_its_run_and_changes_the_lead
     third, blank = run()
     assert "1 runs: 1 ran, 0 already done" in third
     assert blank < learned and blank <= 0.3
+
+
+SUITE_PROBE = SUITE.replace("name: keys_e2e", "name: keys_probe_e2e").replace(
+    "tasks: [digits_copy]", "tasks: [digits]").replace("methods: [target_only]", "methods: [keys_probe]")
+
+
+@pytest.mark.slow
+def test_editing_a_helper_a_method_imports_reruns_its_run_and_changes_the_leaderboard(
+        plugin: tuple[Path, Path], tmp_path: Path) -> None:
+    method_file, helper = plugin
+    suite, results = tmp_path / "suite.yaml", tmp_path / "results"
+    suite.write_text(SUITE_PROBE)
+    env = {**os.environ, "BENCHMARK_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(helper.parent)}
+
+    def run() -> tuple[str, float]:
+        out = subprocess.run([sys.executable, "-c", DRIVER, str(method_file), str(suite), str(results)],
+                             cwd=REPO, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        board = pd.read_csv(results / "leaderboards/per_task.csv")
+        return out.stdout, float(board.loc[board["method"] == "keys_probe", "accuracy_mean"].iloc[0])
+
+    first, learned = run()
+    assert "1 ran, 0 already done" in first
+    _edit(helper, "    return lr * 1.0\n", "    # only a comment: nothing reruns\n    return lr * 1.0\n")
+    second, same = run()
+    assert "0 ran, 1 already done" in second and same == learned
+    _edit(helper, "lr * 1.0", "lr * 30.0")  # the method now trains its trunk far harder
+    third, changed = run()
+    assert "1 ran, 0 already done" in third and changed != learned
