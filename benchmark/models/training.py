@@ -62,6 +62,10 @@ class LabeledStates:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def copy(self) -> LabeledStates:
+        """A copy a method may change at will: the cached original serves later runs."""
+        return LabeledStates(self.states.copy(), self.labels.clone(), list(self.ids))
+
 
 class Classifier(nn.Module):
     """What every method returns: a trunk ``batch -> (B, D)`` and a linear head ``(B, D) -> (B, C)``."""

@@ -91,11 +91,12 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             raise ConfigError(f"method {spec.method!r} needs the reference fit of its target")
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
-            train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
+            # Copies: a method that edits its inputs in place cannot change what later runs see.
+            train=train.copy(), validation=val.copy(), make_trunk=ws.trunk_factory(rt, init, spec.seed),
             source=copy.deepcopy(source) if type(method).needs_source else None,
             generator=torch.Generator().manual_seed(spec.seed),
             device=ws.device,
-            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init)
+            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init).copy()
             if type(method).needs_source_data and spec.source_task else None,
             source_num_labels=ws.resolve(spec.source_task).task.num_labels if spec.source_task else 0,
             source_feature_dim=ws.resolve(spec.source_task).backbone.feature_dim if spec.source_task else 0,

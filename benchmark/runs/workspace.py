@@ -263,8 +263,8 @@ class Workspace:
         rt = self.resolve(job.task)
         ctx = FitContext(
             backbone=rt.backbone, config=rt.protocol.train, num_labels=rt.task.num_labels,
-            train=self.states(job.task, job.seed, job.role, "train", "pretrained", job.budget),
-            validation=self.states(job.task, job.seed, job.role, "validation", "pretrained", job.budget),
+            train=self.states(job.task, job.seed, job.role, "train", "pretrained", job.budget).copy(),
+            validation=self.states(job.task, job.seed, job.role, "validation", "pretrained", job.budget).copy(),
             make_trunk=self.trunk_factory(rt, "pretrained", job.seed), source=None,
             generator=torch.Generator().manual_seed(job.seed), device=self.device,
         )

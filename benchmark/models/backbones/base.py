@@ -77,6 +77,11 @@ class States:
     def __len__(self) -> int:
         return len(self.lengths) if self.lengths is not None else self.data.shape[0]
 
+    def copy(self) -> States:
+        """Deep copy (new tensors): what a method may change without touching the cache."""
+        return States(self.data.clone(), None if self.lengths is None else self.lengths.clone(),
+                      None if self.first is None else self.first.clone())
+
     def batch(self, index: torch.Tensor | np.ndarray | list[int]) -> dict[str, torch.Tensor]:
         """Inputs of a trunk for examples ``index``: ``{"x": (B, ...)}``, plus ``"mask": (B, T)``
         for sequences and ``"segment": (B, T)`` (0 on the first sentence, 1 after) for pairs."""

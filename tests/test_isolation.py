@@ -1,0 +1,55 @@
+"""A method cannot change what later runs see: it gets copies of its inputs, so a plug-in that
+edits them in place (labels, stem states) spoils only its own run. Real data (digits), real
+backbone, the smoke protocol; one process, the way ``run`` executes a grid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from benchmark.models.method import METHODS, FitContext, Method, register_method
+from benchmark.models.training import Classifier
+from benchmark.runs.plan import RunFilters
+from benchmark.runs.runner import run_suite
+from benchmark.runs.store import scan_runs
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def vandal() -> Iterator[str]:
+    @register_method("zz_vandal")
+    @dataclass
+    class Vandal(Method):
+        """Overwrites every input it is given (labels and stem states), then fits."""
+
+        def fit(self, ctx: FitContext) -> Classifier:
+            for split in (ctx.train, ctx.validation):
+                split.labels.zero_()
+                split.states.data.zero_()
+            return ctx.fit(ctx.new_classifier())
+
+    yield "zz_vandal"
+    METHODS.unregister("zz_vandal")
+
+
+def _accuracy(results: Path, method: str) -> float:
+    (record,) = [r for r in scan_runs(results, "smoke") if r.method == method]
+    assert record.status == "ok" and record.manifest is not None and record.manifest.accuracy is not None
+    return record.manifest.accuracy
+
+
+def test_a_method_that_edits_its_inputs_spoils_only_its_own_run(vandal: str, tmp_path: Path,
+                                                                 smoke_cache: Path) -> None:
+    # The vandal runs first (methods run in the order given), then linear_probe on the same
+    # in-memory states of the same workspace.
+    after_vandal = run_suite("smoke", tmp_path / "shared", RunFilters(
+        tasks=["digits"], methods=[vandal, "linear_probe"], seeds=[0]), cache_dir=smoke_cache)
+    alone = run_suite("smoke", tmp_path / "alone", RunFilters(tasks=["digits"], methods=["linear_probe"], seeds=[0]),
+                      cache_dir=smoke_cache)
+    assert after_vandal.n_failed == alone.n_failed == 0
+    assert _accuracy(tmp_path / "shared", vandal) < 0.2  # it trained on one label: near chance (10 classes)
+    assert _accuracy(tmp_path / "shared", "linear_probe") == _accuracy(tmp_path / "alone", "linear_probe") > 0.5
