@@ -241,3 +241,40 @@ def test_numbers_and_a_label_holding_a_list(tmp_path: Path) -> None:
     with pytest.raises(DataError) as err:
         load_task_yaml(spec).load_full()
     _assert_one_line(str(err.value), ("column 'label' holds list values", "row 9 (line 9)"))
+
+
+def test_an_image_broken_after_a_good_load_is_caught_on_the_next_read(tmp_path: Path) -> None:
+    # good images are remembered by (path, size, mtime) so a reload does not reopen them; an
+    # edited file must be checked again
+    _image_folder(tmp_path / "pets", n=8)
+    spec = _yaml(tmp_path, "pets_edit", "kind: image\nformat: imagefolder\nfile: pets\n"
+                                        "label_names: [a, b]\n")
+    load_task_yaml(spec).load_full()
+    (tmp_path / "pets" / "b" / "3.png").write_bytes(b"overwritten by a failed download")
+    with pytest.raises(DataError) as err:
+        load_task_yaml(spec).load_full()
+    _assert_one_line(str(err.value), ("1 of 20 image(s)", "b/3.png: not an image file"))
+
+
+def test_a_label_without_training_examples_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pd.DataFrame(_texts(20), columns=["text", "label"]).to_csv(tmp_path / "d.csv", index=False)
+    spec = _yaml(tmp_path, "three_labels", "kind: text\nformat: csv\nfile: d.csv\n"
+                                           "label_names: [a, b, c]\n")
+    with caplog.at_level("WARNING"):
+        load_task_yaml(spec).load_full()
+    assert "no training example has label(s) ['c']" in caplog.text
+
+
+def test_list_tasks_says_bad_data_not_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmark.data import inspect
+
+    _one_class(tmp_path)
+    task = load_task_yaml(tmp_path / "one_class.yaml")
+    monkeypatch.setattr(inspect, "task_names", lambda: ["one_class"])
+    monkeypatch.setattr(inspect, "get_task", lambda name: task)
+    (row,) = inspect.task_rows()
+    assert str(row["status"]).startswith("bad data: task 'one_class'"), row

@@ -228,6 +228,11 @@ class Task:
         """
         present = np.unique(column(splits["train"], "label"))
         if len(present) >= 2:
+            absent = [n for i, n in enumerate(self.label_names) if i not in set(present.tolist())]
+            if absent:  # learnable, but those classes can never be predicted
+                log.warning("task %r: no training example has label(s) %s; a classifier "
+                            "never predicts them (add some, or drop them from label_names)",
+                            self.name, absent)
             return
         everywhere = np.unique(np.concatenate([column(splits[s], "label") for s in SPLITS]))
         which = "example" if len(everywhere) < 2 else "training example"

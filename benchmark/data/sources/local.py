@@ -220,9 +220,24 @@ def image_problem(path: Path) -> str | None:
     return None
 
 
+#: (path, size, mtime) of images already found good in this process: a task loaded again
+#: (a new Task object for the same YAML file) does not reopen them; an edited file is rechecked.
+_GOOD_IMAGES: set[tuple[str, int, int]] = set()
+
+
 def check_images(files: Sequence[Path], root: Path, split: str) -> None:
     """Open every image once; refuse the folder naming every bad file (first few + count)."""
-    bad = [(p, why) for p in files if (why := image_problem(p)) is not None]
+    bad: list[tuple[Path, str]] = []
+    for p in files:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+        if key in _GOOD_IMAGES:
+            continue
+        why = image_problem(p)
+        if why is None:
+            _GOOD_IMAGES.add(key)
+        else:
+            bad.append((p, why))
     if bad:
         named = [f"{p.relative_to(root).as_posix()}: {why}" for p, why in bad]
         raise DataError(
