@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmark.data.task import SPLITS, get_task, label_counts, task_names
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, DataError
 
 
 def task_rows() -> list[dict[str, object]]:
@@ -21,7 +21,9 @@ def task_rows() -> list[dict[str, object]]:
             try:
                 full = task.load_full()
             except BenchmarkError as exc:
-                row.update(status=f"unavailable: {exc}", source=source.description)
+                # data that is there but wrong is not "unavailable": say which it is
+                status = "bad data" if isinstance(exc, DataError) else "unavailable"
+                row.update(status=f"{status}: {exc}", source=source.description)
             else:
                 row.update({s: len(full[s]) for s in SPLITS})
                 row.update(status="available", source=task.source_used)

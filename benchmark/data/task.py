@@ -217,7 +217,32 @@ class Task:
         for split in SPLITS:
             if len(splits[split]) == 0:
                 raise DataError(f"task {self.name!r}: split {split!r} is empty; give it examples.")
+        self._check_two_classes(splits)
         return datasets.DatasetDict({s: splits[s] for s in SPLITS})
+
+    def _check_two_classes(self, splits: dict[str, datasets.Dataset]) -> None:
+        """Refuse a task whose training examples all have one label.
+
+        An error, not a warning: every method then predicts that label, and a one-class test
+        split scores 1.0, a quietly wrong number that would enter every table.
+        """
+        present = np.unique(column(splits["train"], "label"))
+        if len(present) >= 2:
+            absent = [n for i, n in enumerate(self.label_names) if i not in set(present.tolist())]
+            if absent:  # learnable, but those classes can never be predicted
+                log.warning("task %r: no training example has label(s) %s; a classifier "
+                            "never predicts them (add some, or drop them from label_names)",
+                            self.name, absent)
+            return
+        everywhere = np.unique(np.concatenate([column(splits[s], "label") for s in SPLITS]))
+        which = "example" if len(everywhere) < 2 else "training example"
+        others = [n for i, n in enumerate(self.label_names) if i != int(present[0])]
+        where = f" ({self.origin})" if self.origin else ""
+        raise DataError(
+            f"task {self.name!r}{where}: every {which} has label "
+            f"{self.label_names[int(present[0])]!r}; a classifier needs at least two classes. "
+            f"Add training examples of {others} or fix the label column."
+        )
 
     def _standardise_split(self, ds: datasets.Dataset, split: str) -> datasets.Dataset:
         missing = [c for c in (*self.input_columns, "label") if c not in ds.column_names]

@@ -39,6 +39,11 @@ Labels in files match ``label_names`` exactly, then case-insensitively (``ENTAIL
 then as integers by position (``0`` is ``label_names[0]``). TSV is read GLUE-style, without
 quote processing. Any problem is a one-line :class:`~benchmark.errors.DataError` naming the
 file and key and saying how to fix it.
+
+When the task is read (``tasks show`` included), every input and label cell must hold one
+non-empty value (an empty or blank cell, or a list, is refused with its row and line), every
+image must open (corrupt, truncated and > 50-megapixel files are all named), and the train
+split must hold at least two classes.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import re
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +90,7 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                 path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False
             )
         if fmt == "jsonl":
-            records = []
+            records, lines = [], []
             with open(path, encoding="utf-8") as fh:
                 for lineno, line in enumerate(fh, 1):
                     if line.strip():
@@ -98,9 +100,13 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                             raise DataError(
                                 f"{path}, line {lineno}: not valid JSON ({exc.msg}); fix the line."
                             ) from exc
+                        lines.append(lineno)
             if any(not isinstance(r, dict) for r in records):
                 raise DataError(f"{path}: every JSONL line must be an object {{column: value}}.")
-            return pd.DataFrame.from_records(records)
+            df = pd.DataFrame.from_records(records)
+            # blank lines are skipped, so row k is not line k + 1: keep the line numbers
+            df.attrs["lines"] = lines
+            return df
         if fmt == "parquet":
             return pd.read_parquet(path)
     except DataError:
@@ -117,6 +123,128 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
             f"cannot read {path} as {fmt}: {type(exc).__name__}: {one_line(exc)}"
         ) from exc
     raise DataError(f"unknown format {fmt!r}; use one of {list(FORMATS)}.")
+
+
+#: Images above this many pixels are refused when a task is read: decoding one takes
+#: gigabytes (PIL's own bomb guard, ``Image.MAX_IMAGE_PIXELS``, warns only at ~89M) and no
+#: backbone here needs more than a few hundred pixels a side.
+MAX_IMAGE_PIXELS = 50_000_000
+#: How many offending rows / files an error names before it says "and N more".
+SHOWN = 5
+_CONTAINERS = (list, tuple, dict, set, np.ndarray, bytes, bytearray)
+
+
+def _more(names: Sequence[str]) -> str:
+    """``"a, b, c"`` for at most :data:`SHOWN` names, then ``" and N more"``."""
+    shown = ", ".join(names[:SHOWN])
+    return shown + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+def _kind_of(value: Any) -> str:
+    """What a user calls a container cell (Parquet lists arrive as numpy arrays)."""
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return "list"
+    return "dict" if isinstance(value, dict) else "bytes"
+
+
+def _is_blank(value: Any) -> bool:
+    """None, NaN / NA, or a string of only whitespace: a cell that holds no text."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def check_cells(
+    values: Sequence[Any], path: Path, column: str, row_name: Callable[[int], str]
+) -> None:
+    """Refuse a column whose cells are empty or not scalars (lists, dicts, arrays, bytes).
+
+    Every format is held to the same rule: CSV/TSV read an empty cell as ``""``, JSONL and
+    Parquet as ``None``; both would become an example with no text. A list cell would be
+    stringified into text like ``"['a' 'b']"``, so it is refused too.
+
+    Args:
+        values: the ``n`` cells of one column, in file order.
+        row_name: row index -> how the message names it (e.g. ``"row 3 (line 4)"``).
+    """
+    nested = [k for k, v in enumerate(values) if isinstance(v, _CONTAINERS)]
+    if nested:
+        first = values[nested[0]]
+        example = " ".join(repr(first).split())  # an array's repr spans lines
+        example = example if len(example) <= 60 else example[:57] + "..."
+        raise DataError(
+            f"{path}: column {column!r} holds {_kind_of(first)} values, not single "
+            f"texts or labels, in {_more([row_name(k) for k in nested])} (e.g. {example}); "
+            "store one string per cell "
+            "(join the list into one text, or pick the element you mean)."
+        )
+    blank = [k for k, v in enumerate(values) if _is_blank(v)]
+    if blank:
+        raise DataError(
+            f"{path}: column {column!r} is empty in {_more([row_name(k) for k in blank])}; "
+            "fill the cells or drop those rows (an empty cell would be an example with no "
+            "text or no label)."
+        )
+
+
+def image_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be used as an image (None when it can): unreadable or enormous.
+
+    Cheap: the header gives the size; PNG's ``verify()`` checks every chunk's CRC without
+    decoding; other formats (whose ``verify`` checks little) are decoded, JPEG at reduced
+    scale (``draft``), so a truncated file is caught here and not in every run.
+    """
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"{width}x{height} pixels, over the {MAX_IMAGE_PIXELS:,}-pixel limit"
+                if im.format == "PNG":
+                    im.verify()
+                    return None
+            with Image.open(path) as im:
+                im.draft(im.mode, (1, 1))  # JPEG: decode at 1/8 scale; a no-op elsewhere
+                im.load()
+    except Image.UnidentifiedImageError:
+        return "not an image file PIL can read"
+    except Image.DecompressionBombError:  # over twice PIL's limit: refused before the size
+        return f"over twice PIL's {Image.MAX_IMAGE_PIXELS:,}-pixel decompression-bomb limit"
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... by format
+        return f"unreadable ({one_line(exc, 80)})"
+    return None
+
+
+#: (path, size, mtime) of images already found good in this process: a task loaded again
+#: (a new Task object for the same YAML file) does not reopen them; an edited file is rechecked.
+_GOOD_IMAGES: set[tuple[str, int, int]] = set()
+
+
+def check_images(files: Sequence[Path], root: Path, split: str) -> None:
+    """Open every image once; refuse the folder naming every bad file (first few + count)."""
+    bad: list[tuple[Path, str]] = []
+    for p in files:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+        if key in _GOOD_IMAGES:
+            continue
+        why = image_problem(p)
+        if why is None:
+            _GOOD_IMAGES.add(key)
+        else:
+            bad.append((p, why))
+    if bad:
+        named = [f"{p.relative_to(root).as_posix()}: {why}" for p, why in bad]
+        raise DataError(
+            f"{root} ({split} split): {len(bad)} of {len(files)} image(s) cannot be used "
+            f"[{_more(named)}]; replace them (re-save as PNG/JPEG under "
+            f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels) or delete them."
+        )
 
 
 @dataclass
@@ -188,6 +316,8 @@ class LocalFileSource:
         if len(df) == 0:
             raise DataError(f"{path} ({split} split) has no rows; give it examples.")
         label_col = wanted["label"]
+        # an empty or list-valued label is named by its row, not as an unknown label ''
+        check_cells(df[label_col].tolist(), path, label_col, self._row_names(df))
         labels = match_labels(
             df[label_col].tolist(), self.label_names, f"{path}, column {label_col!r}"
         )
@@ -204,14 +334,9 @@ class LocalFileSource:
             raise DataError(f"{path}: id {first!r} appears twice (rows {rows[0]} and {rows[1]} of column "
                             f"{wanted['id']!r}); ids must be unique, fix the file or drop `columns.id`.")
         for std in INPUT_COLUMNS[self.kind]:
-            col = df[wanted[std]]
-            if col.isna().any():
-                row = int(np.flatnonzero(col.isna().to_numpy())[0])
-                raise DataError(
-                    f"{path}: column {wanted[std]!r} is empty in row {row + 2}; "
-                    "fill it or drop the row."
-                )
-            data[std] = [str(x) for x in col]
+            values = df[wanted[std]].tolist()
+            check_cells(values, path, wanted[std], self._row_names(df))
+            data[std] = [str(x) for x in values]
         data["label"] = labels.tolist()
         features = datasets.Features(
             {
@@ -221,6 +346,15 @@ class LocalFileSource:
             }
         )
         return datasets.Dataset.from_dict(data, features=features)
+
+    def _row_names(self, df: pd.DataFrame) -> Callable[[int], str]:
+        """Row index -> where a person finds it in the file (the line for text formats)."""
+        if self.fmt in ("csv", "tsv"):  # line 1 is the header
+            return lambda k: f"row {k + 1} (line {k + 2})"
+        if self.fmt == "jsonl" and "lines" in df.attrs:
+            lines = df.attrs["lines"]
+            return lambda k: f"row {k + 1} (line {lines[k]})"
+        return lambda k: f"row {k + 1}"
 
     def _read_images(self, root: Path, split: str) -> datasets.Dataset:
         if not root.is_dir():
@@ -233,6 +367,7 @@ class LocalFileSource:
             raise DataError(
                 f"{root} ({split} split) has no images in <label>/ subfolders; add some."
             )
+        check_images(files, root, split)
         folders = [p.relative_to(root).parts[0] for p in files]
         labels = match_labels(folders, self.label_names, f"{root} (label = subfolder name)")
         features = datasets.Features(
