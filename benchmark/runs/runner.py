@@ -37,12 +37,16 @@ class Summary:
     n_skipped: int = 0
     n_ok: int = 0
     n_failed: int = 0
+    #: Of the runs already done, how many are recorded failed (a plain ``run`` keeps them).
+    n_skipped_failed: int = 0
     wall_seconds: float = 0.0
     precision: str = ""
     failed: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done, "
+        done_failed = (f" ({self.n_skipped_failed} of them recorded failed: --retry-failed reruns them)"
+                       if self.n_skipped_failed else "")
+        text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done{done_failed}, "
                 f"{self.n_failed} failed (precision {self.precision}, {format_seconds(self.wall_seconds)} wall)")
         if self.failed:
             text += "; failed: " + "; ".join(self.failed[:5]) + (" ..." if len(self.failed) > 5 else "")
@@ -159,6 +163,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         key = run_key(ws, run, method)
         if store.is_finished(run, key, filters.retry_failed):
             summary.n_skipped += 1
+            summary.n_skipped_failed += store.recorded_failed(run)
         else:
             jobs.append(make_job(ws, run, key, method))
     if jobs:

@@ -140,6 +140,13 @@ class RunStore:
             return False
         return record.status == "failed" and not retry_failed
 
+    def recorded_failed(self, run: RunId) -> bool:
+        """Whether ``run.json`` of ``run`` records a failure (for the summary's hint)."""
+        try:
+            return json.loads((self.run_dir(run) / RUN_FILENAME).read_text(encoding="utf-8"))["status"] == "failed"
+        except (OSError, ValueError, TypeError, KeyError):
+            return False
+
     def write_run(self, run: RunId, predictions: pa.Table | None, manifest: RunManifest) -> Path:
         """Write one finished run: predictions first (none for a failed run), ``run.json`` last."""
         folder = self.run_dir(run)
