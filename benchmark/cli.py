@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from benchmark.errors import BenchmarkError, ConfigError, unknown_name
+from benchmark.errors import BenchmarkError, ConfigError, EnvironmentFault, unknown_name
 
 if TYPE_CHECKING:
     from benchmark.analysis.stats.settings import AnalysisSettings
@@ -57,7 +57,9 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.runs.lock import results_lock
+    from benchmark.runs.runner import check_machine
 
+    check_machine(args.device)  # before the lock: the machine's fault leaves nothing behind (exit 4)
     with results_lock(args.results, wait_seconds=args.wait):  # one writer per results folder
         return _run(args)
 
@@ -104,7 +106,9 @@ def cmd_transferability(args: argparse.Namespace) -> int:
     from benchmark.analysis.leaderboard import build_leaderboards
     from benchmark.pipeline import score_transferability
     from benchmark.runs.lock import results_lock
+    from benchmark.runs.runner import check_machine
 
+    check_machine(args.device)
     with results_lock(args.results, wait_seconds=args.wait):
         scored, reused, failed = score_transferability(_request(args))
         build_leaderboards(args.results, settings=_settings(args))
@@ -277,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
+    except EnvironmentFault as exc:  # the machine's fault, not the input's nor a run's
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     except ResultsBusy as exc:  # its own exit code: scripts may retry later
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import re
 from collections.abc import Iterable
 
 
@@ -44,3 +46,33 @@ def unknown_name(kind: str, name: str, choices: Iterable[str], where: str = "") 
         f"unknown {kind} {name!r}{place}.{did_you_mean(name, choices)} "
         f"Known {kind}s{place}: {', '.join(choices) if choices else '(none)'}."
     )
+
+
+class EnvironmentFault(BenchmarkError):
+    """A fault of the machine or its environment (a device torch cannot use, a cache folder
+    or HOME that cannot be written, a full disk), not of a run: the CLI exits 4 and no run is
+    recorded as failed because of it."""
+
+
+#: errno values of an OSError that the machine causes, whatever the run does.
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
+#: What the error text of such a fault says (records of older versions keep only the text).
+_ENVIRONMENT_TEXT = re.compile(
+    r"Read-only file system|No space left|Disk quota exceeded|PermissionError|Permission denied"
+    r"|NVIDIA driver|CUDA driver|no CUDA GPUs|CUDA error|not compiled with (CUDA|XPU|MPS)"
+    r"|MPS backend|device type at start of device string|cuDNN error", re.IGNORECASE)
+
+
+def environment_cause(exc: BaseException | str) -> str | None:
+    """One line naming the machine's fault behind ``exc`` (an exception, or the ``error``
+    text of an older run record), or None when it is the run's own failure. A CUDA
+    out-of-memory error is the run's (its batch size), not the machine's."""
+    if isinstance(exc, EnvironmentFault):
+        return str(exc)
+    if isinstance(exc, OSError) and not isinstance(exc, str) and exc.errno in _ENVIRONMENT_ERRNOS:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"file system error{where}: {exc.strerror or exc}"
+    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    if "out of memory" in text.lower() or not _ENVIRONMENT_TEXT.search(text):
+        return None
+    return text.splitlines()[0][:300] if text else None

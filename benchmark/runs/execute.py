@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
-from benchmark.errors import BenchmarkError, ConfigError
+from benchmark.errors import BenchmarkError, ConfigError, EnvironmentFault, environment_cause
 from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, predict_logits
 from benchmark.runs.keys import plugin_files, run_code_version, versions
@@ -127,8 +127,12 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         manifest = manifest.replace(status="ok", n_test=len(test), accuracy=float(np.mean(table["correct"].to_numpy())),
                                     examples_processed=ctx.examples_processed + len(test), training=ctx.training)
     except Exception as exc:  # one bad run must not take the grid down (MemoryError is an Exception)
+        cause = environment_cause(exc)
+        if cause:  # the machine's fault fails every run alike: stop (exit 4), record nothing
+            raise EnvironmentFault(f"{cause} (in run {spec.label()}); fix the machine, then rerun the same "
+                                   "command (finished runs are kept)") from exc
         first_line = str(exc).splitlines()[0] if str(exc) else ""
-        manifest = manifest.replace(status="failed", error=f"{type(exc).__name__}: {first_line}",
+        manifest = manifest.replace(status="failed", failure="run", error=f"{type(exc).__name__}: {first_line}",
                                     traceback=traceback.format_exc(), n_test=0, examples_processed=0)
         log.error("run failed: %s: %s", spec.label(), manifest.error)
         table = None

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from tqdm.auto import tqdm
 
+from benchmark.errors import EnvironmentFault, environment_cause
 from benchmark.runs.execute import RunJob, RunOutcome, execute_run
 from benchmark.runs.suites import Suite
 from benchmark.runs.workspace import FitJob, Workspace
@@ -73,4 +74,7 @@ def train_fits(ws: Workspace, fits: Sequence[FitJob]) -> None:
         try:
             ws.fitted(job)
         except Exception as exc:
+            if environment_cause(exc):  # the machine's fault: stop now (exit 4), not in every run
+                raise EnvironmentFault(f"{environment_cause(exc)} (in fit {job.label()}); fix the machine, "
+                                       "then rerun the same command (finished runs are kept)") from exc
             log.error("fit %s failed: %s", job.label(), exc)

@@ -14,9 +14,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from benchmark.errors import environment_cause
+
 SCHEMA_VERSION = 1
 
 RunStatus = Literal["running", "ok", "failed"]
+FailureKind = Literal["run", "environment"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class RunManifest:
     finished_at: str | None = None
     # outcome
     error: str | None = None
+    #: Whose fault a failure was: ``"run"`` (this version records only these; the machine's
+    #: faults stop the command) or ``"environment"``. None: not failed, or an older record,
+    #: whose ``error`` text decides (:attr:`failure_kind`).
+    failure: FailureKind | None = None
     traceback: str | None = None
     n_test: int = 0
     accuracy: float | None = None
@@ -66,6 +73,16 @@ class RunManifest:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def failure_kind(self) -> FailureKind | None:
+        """Why a failed run failed: ``"environment"`` (the machine: a read-only or full disk, a
+        missing device; a plain ``run`` retries it) or ``"run"``; None when it did not fail."""
+        if self.status != "failed":
+            return None
+        if self.failure is not None:
+            return self.failure
+        return "environment" if environment_cause(self.error or "") else "run"
 
     @property
     def wall_seconds(self) -> float:

@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+import torch
+
+from benchmark import paths
+from benchmark.errors import BenchmarkError, DataError, EnvironmentFault
 from benchmark.faults import fault_point
 from benchmark.fingerprint import content_hash
 from benchmark.models.method import Method, make_method, parse_overrides
@@ -20,7 +23,7 @@ from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
 from benchmark.runs.keys import run_code_version
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.progress import RunProgress, format_seconds
-from benchmark.runs.store import RunId, RunStore
+from benchmark.runs.store import RunId, RunStore, plan_path
 from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.suites import Suite
 from benchmark.runs.workspace import FitJob, Workspace
@@ -34,12 +37,16 @@ class Summary:
     n_skipped: int = 0
     n_ok: int = 0
     n_failed: int = 0
+    #: Of the runs already done, how many are recorded failed (a plain ``run`` keeps them).
+    n_skipped_failed: int = 0
     wall_seconds: float = 0.0
     precision: str = ""
     failed: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done, "
+        done_failed = (f" ({self.n_skipped_failed} of them recorded failed: --retry-failed reruns them)"
+                       if self.n_skipped_failed else "")
+        text = (f"{self.n_planned} runs: {self.n_ok} ran, {self.n_skipped} already done{done_failed}, "
                 f"{self.n_failed} failed (precision {self.precision}, {format_seconds(self.wall_seconds)} wall)")
         if self.failed:
             text += "; failed: " + "; ".join(self.failed[:5]) + (" ..." if len(self.failed) > 5 else "")
@@ -92,6 +99,40 @@ def _check_available(suite: Suite, runs: list[RunId]) -> None:
                                  "run bash scripts/setup.sh or filter it out with --tasks")
 
 
+def check_device(device: str) -> None:
+    """Raise :class:`EnvironmentFault` unless torch can put a tensor on ``device`` here."""
+    try:
+        torch.device(device)
+    except RuntimeError:
+        raise EnvironmentFault(f"device {device!r} is not a torch device; pass --device cuda on a machine "
+                               "with an NVIDIA GPU, or --device cpu") from None
+    try:
+        torch.empty(1, device=device)
+    except Exception as exc:  # torch raises RuntimeError, AssertionError or NotImplementedError
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        raise EnvironmentFault(f"device {device!r} cannot be used on this machine ({why}); pass --device cpu, "
+                               "or run on a machine that has that device") from None
+
+
+def check_machine(device: str, cache_dir: Path | None = None) -> None:
+    """Before any work: the device exists and the cache folder can be written (exit 4 otherwise)."""
+    check_device(device)
+    paths.check_writable(cache_dir)
+
+
+def check_run_folders(results_dir: str | Path, suite: str, runs: Sequence[RunId]) -> None:
+    """Refuse (before any work) a results folder where the suite's folder or a run's folder,
+    or one on its path, is a symbolic link or resolves outside the results folder: writing
+    through it could write one run over another. Nothing is deleted: a link may be deliberate."""
+    root = Path(results_dir)
+    store = RunStore(root)
+    for folder in [plan_path(root, suite).parent, *(store.run_dir(r) for r in runs)]:
+        problem = paths.link_problem(root, folder)
+        if problem:
+            raise DataError(f"{problem}; run never writes through a link into the results folder: replace "
+                            "it with a real folder (rm the link, or copy its target in its place), then rerun")
+
+
 def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
               filters: RunFilters | None = None, device: str = "cpu", cache_dir: Path | None = None,
               executor: Executor | None = None, runs: Sequence[RunId] | None = None,
@@ -107,6 +148,8 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     overrides = parse_overrides(filters.hyperparameters)
     runs = list(runs) if runs is not None else plan_runs(suite, filters)
     _check_available(suite, runs)
+    check_run_folders(results_dir, suite.name, list(plan or []) + runs)
+    check_machine(device, cache_dir)
     suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
     store = RunStore(results_dir)
     store.write_plan(suite.name, list(plan) if plan is not None else runs, suite.roles)
@@ -120,6 +163,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         key = run_key(ws, run, method)
         if store.is_finished(run, key, filters.retry_failed):
             summary.n_skipped += 1
+            summary.n_skipped_failed += store.recorded_failed(run)
         else:
             jobs.append(make_job(ws, run, key, method))
     if jobs:

@@ -37,6 +37,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
 from benchmark.fingerprint import recorded_code_version
+from benchmark.paths import link_problem
 from benchmark.runs.ids import PairKey as PairKey  # re-exported: the store is where readers look
 from benchmark.runs.ids import RunId
 from benchmark.runs.layout import NO_SOURCE as NO_SOURCE  # re-exported
@@ -129,11 +130,22 @@ class RunStore:
         if record.key != key:
             return False
         if record.ok:
-            problem = predictions_problem(self.run_dir(run) / PREDICTIONS_FILENAME, record)
+            problem = (files_linked(self.run_dir(run))
+                       or predictions_problem(self.run_dir(run) / PREDICTIONS_FILENAME, record))
             if problem:
                 log.warning("rerunning %s: %s", run.label(), problem)
             return problem is None
+        if record.failure_kind == "environment":  # the machine's fault, not the run's: try again
+            log.info("retrying %s: it failed for a cause of the machine (%s)", run.label(), record.error)
+            return False
         return record.status == "failed" and not retry_failed
+
+    def recorded_failed(self, run: RunId) -> bool:
+        """Whether ``run.json`` of ``run`` records a failure (for the summary's hint)."""
+        try:
+            return json.loads((self.run_dir(run) / RUN_FILENAME).read_text(encoding="utf-8"))["status"] == "failed"
+        except (OSError, ValueError, TypeError, KeyError):
+            return False
 
     def write_run(self, run: RunId, predictions: pa.Table | None, manifest: RunManifest) -> Path:
         """Write one finished run: predictions first (none for a failed run), ``run.json`` last."""
@@ -299,7 +311,20 @@ def predictions_problem(path: Path, manifest: RunManifest) -> str | None:
     frame = table.select(["label", "prediction", "correct"]).to_pandas()
     if frame.isna().any().any() or not (frame["correct"] == (frame["label"] == frame["prediction"])).all():
         return f"{PREDICTIONS_FILENAME}'s correct column disagrees with label == prediction"
+    classes = manifest.num_labels or len(manifest.label_names)  # None: an older record without them
+    for column in ("label", "prediction"):  # a class the task does not have is no prediction of it
+        values = frame[column]
+        bad = values[(values != values.round()) | (values < 0) | (values >= classes)] if classes else values[:0]
+        if len(bad):
+            return f"{PREDICTIONS_FILENAME} has {column} {bad.iloc[0]} outside the task's {classes} classes"
     return None
+
+
+def files_linked(folder: Path) -> str | None:
+    """Which file of a run folder is a symbolic link (it may be another run's), or None. A
+    rerun replaces the link itself (atomic writes), never the file it points to."""
+    linked = [n for n in (RUN_FILENAME, PREDICTIONS_FILENAME) if (folder / n).is_symlink()]
+    return f"{linked[0]} is a symbolic link (to {os.readlink(folder / linked[0])})" if linked else None
 
 
 def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, int, Path]]:
@@ -330,12 +355,12 @@ def _read_record(key: RunId, folder: Path) -> RunRecord:
         log.warning("treating %s as missing: unreadable run.json (%s)", folder, exc)
         return RunRecord(key, "missing", folder, error=f"unreadable run.json: {exc}")
     status = manifest.status
-    foreign = identity_problem(key, manifest)
+    foreign = link_problem(folder.parents[6], folder) or identity_problem(key, manifest)  # [6]: <results>
     if foreign:
         log.warning("counting run %s as failed (rerun it with the same command): %s", folder, foreign)
         return RunRecord(key, "failed", folder, manifest, error=foreign)
     if status == "ok":
-        problem = predictions_problem(folder / PREDICTIONS_FILENAME, manifest)
+        problem = files_linked(folder) or predictions_problem(folder / PREDICTIONS_FILENAME, manifest)
         if problem:
             log.warning("counting run %s as failed (rerun it with the same command): %s", folder, problem)
             return RunRecord(key, "failed", folder, manifest, error=f"corrupt: {problem}")
