@@ -57,9 +57,13 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.runs.lock import results_lock
+    from benchmark.runs.runner import check_run
 
+    request = _request(args)
+    # Every setting is checked before the lock and plan.json exist: a bad input leaves nothing.
+    check_run(request.suite, request.results_dir, request.filters)
     with results_lock(args.results, wait_seconds=args.wait):  # one writer per results folder
-        return _run(args)
+        return _run(request)
 
 
 def _request(args: argparse.Namespace) -> RunRequest:
@@ -92,10 +96,10 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         raise ConfigError(f"{exc} (--{str(exc).split()[0]})") from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(request: RunRequest) -> int:
     from benchmark.pipeline import run_pipeline
 
-    summary = run_pipeline(_request(args))
+    summary = run_pipeline(request)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
 
@@ -105,8 +109,9 @@ def cmd_transferability(args: argparse.Namespace) -> int:
     from benchmark.pipeline import score_transferability
     from benchmark.runs.lock import results_lock
 
+    request = _request(args)  # settings checked before the lock: a bad one leaves nothing behind
     with results_lock(args.results, wait_seconds=args.wait):
-        scored, reused, failed = score_transferability(_request(args))
+        scored, reused, failed = score_transferability(request)
         build_leaderboards(args.results, settings=_settings(args))
     print(f"transferability: {scored} scored, {reused} already scored, {failed} failed")
     return 0 if failed == 0 else 1
@@ -152,13 +157,14 @@ def _executor(args: argparse.Namespace) -> Executor | None:
 
 
 def _split(value: str | None) -> list[str] | None:
-    if not value:
+    if value is None:
         return None
+    # An empty option ('--methods ""') stays an empty list: the plan refuses it, not "every method".
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _ints(value: str | None, option: str) -> list[int] | None:
-    if not value:
+    if value is None:
         return None
     try:
         return [int(s) for s in _split(value) or []]

@@ -5,19 +5,21 @@ and write what comes back through the store. Leaderboards and the report are not
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.faults import fault_point
 from benchmark.fingerprint import content_hash
 from benchmark.models.method import Method, make_method, parse_overrides
 from benchmark.runs.execute import RunJob, RunOutcome
 from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
 from benchmark.runs.keys import run_code_version
+from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.progress import RunProgress, format_seconds
 from benchmark.runs.store import RunId, RunStore
@@ -92,6 +94,37 @@ def _check_available(suite: Suite, runs: list[RunId]) -> None:
                                  "run bash scripts/setup.sh or filter it out with --tasks")
 
 
+def check_run(suite_name: str, results_dir: str | Path, filters: RunFilters) -> list[RunId]:
+    """Everything about a run's input that can be wrong, checked before any lock, plan or
+    training: the suite, the filters and overrides, the tasks' availability, and that the
+    results folder's ``runs/<name>/`` is not another suite's. Returns the planned runs."""
+    return _check(get_suite(suite_name), Path(results_dir), filters)
+
+
+def _check(suite: Suite, results_dir: Path, filters: RunFilters) -> list[RunId]:
+    runs = plan_runs(suite, filters)  # filters, seeds and --hp overrides are checked here
+    _check_available(suite, runs)
+    _check_same_suite(suite, results_dir)
+    return runs
+
+
+def _check_same_suite(suite: Suite, results_dir: Path) -> None:
+    """Refuse a suite whose name another suite file already used in this results folder: both
+    would write runs/<name>/ and mix their runs in one table. The same file (edited: runs are
+    keyed by content) or a copy of it (same content hash) is the same suite."""
+    folder = ResultsLayout.of(results_dir).suite_dir(suite.name)
+    for path in sorted(folder.glob(f"**/{ResultsLayout.RUN_FILENAME}")) if folder.is_dir() else []:
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # an unreadable run is the store's to report, not a collision
+        other, other_hash = found.get("suite_file"), found.get("suite_hash")
+        if other and suite.file and other != suite.file and other_hash != suite.content_hash:
+            raise ConfigError(f"suite {suite.name!r} from {suite.file}: {results_dir} already holds runs of another "
+                              f"suite file with that name ({other}); rename the suite (its 'name:') or pass "
+                              "another --results.")
+
+
 def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
               filters: RunFilters | None = None, device: str = "cpu", cache_dir: Path | None = None,
               executor: Executor | None = None, runs: Sequence[RunId] | None = None,
@@ -105,7 +138,8 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     filters = filters or RunFilters()
     suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
-    runs = list(runs) if runs is not None else plan_runs(suite, filters)
+    planned = _check(suite, Path(results_dir), filters)  # before plan.json: bad input leaves nothing
+    runs = list(runs) if runs is not None else planned
     _check_available(suite, runs)
     suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
     store = RunStore(results_dir)
