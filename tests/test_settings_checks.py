@@ -149,7 +149,7 @@ def test_yaml_boolean_label_names_in_a_task_file_say_quote_them(tmp_path: Path) 
 
 def _fake_run(results: Path, suite: str, suite_file: str, suite_hash: str) -> None:
     """A generated run.json of ``suite`` written by another suite file (only the provenance fields matter)."""
-    folder = results / "runs" / suite / "digits" / "target_only" / "none" / "budget=30" / "seed=0"
+    folder = results / "runs" / suite / "digits" / "target_only" / "-" / "budget=30" / "seed=0"
     folder.mkdir(parents=True)
     (folder / "run.json").write_text(json.dumps({"suite_file": suite_file, "suite_hash": suite_hash}),
                                      encoding="utf-8")
@@ -177,7 +177,7 @@ def test_the_same_suite_file_moved_or_edited_is_the_same_suite_but_a_rival_is_re
     first = _suite(tmp_path / "a")
     code, err = _run(results, "--suite", str(first), capsys=capsys)
     assert code == 0, err
-    run_json = results / "runs/tiny/digits/target_only/none/budget=30/seed=0/run.json"
+    run_json = results / "runs/tiny/digits/target_only/-/budget=30/seed=0/run.json"
     before = run_json.read_bytes()
     assert json.loads(before)["suite_file"] == str(first)
     copy = tmp_path / "moved" / "tiny.yaml"  # a copy of the same content: the same suite
