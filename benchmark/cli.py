@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     request = _request(args)
     # Every setting is checked before the lock and plan.json exist: a bad input leaves nothing.
-    check_run(request.suite, request.results_dir, request.filters)
+    check_run(request.suite, request.results_dir, request.filters, request.max_seeds)
     with results_lock(args.results, wait_seconds=args.wait):  # one writer per results folder
         return _run(request)
 

@@ -111,6 +111,7 @@ def test_a_negative_seed_or_budget_in_a_suite_file_is_refused(
     (["--methods", ""], "error: --methods is empty; name at least one (e.g. --methods target_only,finetune)"),
     (["--tasks", ","], "error: --tasks is empty"),
     (["--budgets", "0"], "error: --budgets 0: a budget must be an integer >= 1"),
+    (["--seeds", "0,1,0"], "error: --seeds lists 0 twice; name each once."),
     (["--methods", "target_only", "--hp", "linear_probe.lr=0.1"],
      "error: --hp linear_probe.lr: method 'linear_probe' is not in this run. Methods in this run: target_only; "
      "add it with --methods or drop the --hp."),
@@ -119,6 +120,10 @@ def test_a_negative_seed_or_budget_in_a_suite_file_is_refused(
     (["--methods", "target_only", "--hp", "target_onyl.x=1"], "Did you mean 'target_only'?"),
     (["--alpha", "2"], "error: alpha must be strictly between 0 and 1 (e.g. 0.05), got 2.0 (--alpha)"),
     (["--margin", "-1"], "error: margin must be strictly between 0 and 1"),
+    # 0 used to read as "no --max-seeds" and ran up to the default 6 seeds.
+    (["--until-decided", "--max-seeds", "0"], "error: --max-seeds 0 must exceed the 2 planned seeds; e.g. "
+                                              "--max-seeds 5."),
+    (["--until-decided", "--max-seeds", "2"], "error: --max-seeds 2 must exceed the 2 planned seeds"),
 ])
 def test_a_bad_command_line_fails_in_one_line_before_any_work(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str) -> None:

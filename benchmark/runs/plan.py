@@ -66,6 +66,9 @@ def check_filters(filters: RunFilters) -> None:
         if values is not None and not values:
             raise ConfigError(f"{option} is empty; name at least one (e.g. {option} {_EXAMPLES[option]}) "
                               "or drop the option to run the suite's own.")
+        twice = sorted({str(v) for v in values or [] if list(values or []).count(v) > 1})
+        if twice:  # a repeated seed would plan the same run twice and count it twice
+            raise ConfigError(f"{option} lists {', '.join(twice)} twice; name each once.")
     for seed in filters.seeds or []:
         if seed < 0:
             raise ConfigError(f"--seeds {seed}: a seed must be an integer >= 0, e.g. --seeds 0,1,2.")

@@ -94,11 +94,18 @@ def _check_available(suite: Suite, runs: list[RunId]) -> None:
                                  "run bash scripts/setup.sh or filter it out with --tasks")
 
 
-def check_run(suite_name: str, results_dir: str | Path, filters: RunFilters) -> list[RunId]:
+def check_run(suite_name: str, results_dir: str | Path, filters: RunFilters,
+              max_seeds: int | None = None) -> list[RunId]:
     """Everything about a run's input that can be wrong, checked before any lock, plan or
-    training: the suite, the filters and overrides, the tasks' availability, and that the
-    results folder's ``runs/<name>/`` is not another suite's. Returns the planned runs."""
-    return _check(get_suite(suite_name), Path(results_dir), filters)
+    training: the suite, the filters and overrides, the tasks' availability, that the results
+    folder's ``runs/<name>/`` is not another suite's, and ``--max-seeds`` (0 must not read as
+    "the default"). Returns the planned runs."""
+    suite = get_suite(suite_name)
+    first = len(filters.seeds if filters.seeds is not None else suite.seeds)
+    if max_seeds is not None and max_seeds <= first:
+        raise ConfigError(f"--max-seeds {max_seeds} must exceed the {first} planned seeds; e.g. --max-seeds "
+                          f"{first + 3}.")
+    return _check(suite, Path(results_dir), filters)
 
 
 def _check(suite: Suite, results_dir: Path, filters: RunFilters) -> list[RunId]:
