@@ -57,11 +57,14 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.runs.lock import results_lock
-    from benchmark.runs.runner import check_machine
+    from benchmark.runs.runner import check_machine, check_run
 
     check_machine(args.device)  # before the lock: the machine's fault leaves nothing behind (exit 4)
+    request = _request(args)
+    # Every setting is checked before the lock and plan.json exist: a bad input leaves nothing.
+    check_run(request.suite, request.results_dir, request.filters, request.max_seeds)
     with results_lock(args.results, wait_seconds=args.wait):  # one writer per results folder
-        return _run(args)
+        return _run(request)
 
 
 def _request(args: argparse.Namespace) -> RunRequest:
@@ -94,10 +97,10 @@ def _settings(args: argparse.Namespace) -> AnalysisSettings:
         raise ConfigError(f"{exc} (--{str(exc).split()[0]})") from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(request: RunRequest) -> int:
     from benchmark.pipeline import run_pipeline
 
-    summary = run_pipeline(_request(args))
+    summary = run_pipeline(request)
     print(summary.line())
     return 0 if summary.n_failed == 0 else 1
 
@@ -109,8 +112,9 @@ def cmd_transferability(args: argparse.Namespace) -> int:
     from benchmark.runs.runner import check_machine
 
     check_machine(args.device)
+    request = _request(args)  # settings checked before the lock: a bad one leaves nothing behind
     with results_lock(args.results, wait_seconds=args.wait):
-        scored, reused, failed = score_transferability(_request(args))
+        scored, reused, failed = score_transferability(request)
         build_leaderboards(args.results, settings=_settings(args))
     print(f"transferability: {scored} scored, {reused} already scored, {failed} failed")
     return 0 if failed == 0 else 1
@@ -156,13 +160,14 @@ def _executor(args: argparse.Namespace) -> Executor | None:
 
 
 def _split(value: str | None) -> list[str] | None:
-    if not value:
+    if value is None:
         return None
+    # An empty option ('--methods ""') stays an empty list: the plan refuses it, not "every method".
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _ints(value: str | None, option: str) -> list[int] | None:
-    if not value:
+    if value is None:
         return None
     try:
         return [int(s) for s in _split(value) or []]

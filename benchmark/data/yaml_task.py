@@ -86,6 +86,15 @@ def _check_keys(found: Mapping[Any, Any], allowed: tuple[str, ...], where: str) 
             )
 
 
+def _yaml11_text(value: Any) -> str:
+    """The likely text behind a YAML 1.1 scalar (we cannot know if 'no' was 'No' or 'off')."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Parse ``path`` into a mapping; bad YAML is a one-line :class:`DataError`."""
     path = Path(path)
@@ -149,6 +158,12 @@ def load_task_yaml(path: str | Path) -> Task:
         raise DataError(
             f"{path}: label_names must be a list of at least two names, e.g. [negative, positive]."
         )
+    if any(isinstance(x, bool) or x is None for x in labels):
+        # YAML 1.1 reads no/yes/on/off/true/false as booleans and ~/null as nothing: str() would
+        # give 'False'/'True', which no label in the data files matches.
+        quoted = ", ".join(f"'{_yaml11_text(x)}'" for x in labels)
+        raise DataError(f"{path}: label_names {labels} holds booleans or nulls (YAML 1.1 reads no/yes/on/off/"
+                        f"true/false as booleans); quote them: [{quoted}].")
     label_names = tuple(str(x) for x in labels)
     if len(set(label_names)) != len(label_names):
         raise DataError(

@@ -50,6 +50,34 @@ class TrainConfig:
     #: 1,000-example one and low-data baselines are not simply under-trained.
     min_epoch_examples: int = 0
 
+    def __post_init__(self) -> None:
+        # A setting that cannot train (lr 0, no epoch) would give runs recorded ok at chance
+        # accuracy; refuse it here, where every suite and method override passes.
+        problem = train_config_problem(self)
+        if problem:
+            raise ValueError(problem)
+
+
+#: Lower bound of each numeric TrainConfig field (and whether it must be above it, not at it),
+#: with an example value for the message.
+_RANGES: dict[str, tuple[float, bool, str]] = {
+    "max_epochs": (1, False, "3"), "patience": (0, False, "1"), "batch_size": (1, False, "32"),
+    "lr": (0.0, True, "1.0e-4"), "head_lr": (0.0, True, "1.0e-3"), "weight_decay": (0.0, False, "0.01"),
+    "eval_batch_size": (1, False, "256"), "min_epoch_examples": (0, False, "0"),
+}
+
+
+def train_config_problem(config: TrainConfig) -> str:
+    """The first out-of-range field of ``config`` as ``"lr must be ... got -1.0"``, or ''."""
+    for name, (low, strict, example) in _RANGES.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} must be a number, e.g. {example}, got {value!r}"
+        if not math.isfinite(value) or value < low or (strict and value == low):
+            bound = f"> {low:g}" if strict else f">= {low:g}"
+            return f"{name} must be a finite number {bound}, e.g. {example}, got {value!r}"
+    return ""
+
 
 @dataclass
 class LabeledStates:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from benchmark.data.controls import is_control
-from benchmark.errors import ConfigError, unknown_name
-from benchmark.models.method import METHODS
+from benchmark.errors import ConfigError, did_you_mean, unknown_name
+from benchmark.models.method import METHODS, make_method, parse_overrides
 from benchmark.runs.store import NO_SOURCE, RunId
 from benchmark.runs.suites import Suite
 
@@ -27,9 +27,11 @@ class RunFilters:
 
 def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     """Every run of the suite after filters: per-target methods once, fusion methods per pair."""
-    methods = filters.methods or list(suite.methods or METHODS.names())
+    check_filters(filters)
+    methods = filters.methods if filters.methods is not None else list(suite.methods or METHODS.names())
     for m in methods:
         METHODS.get(m)
+    check_hyperparameters(filters.hyperparameters, methods)
     known_targets = suite.targets()
     targets = filters.tasks or list(known_targets)
     for t in targets:
@@ -54,3 +56,37 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                     else:
                         runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))
     return runs
+
+
+def check_filters(filters: RunFilters) -> None:
+    """Refuse filters that select nothing or cannot run: an empty list would otherwise read as
+    "no filter" (every method), a negative seed fails inside numpy, a budget below 1 draws nothing."""
+    for option, values in (("--tasks", filters.tasks), ("--methods", filters.methods),
+                           ("--seeds", filters.seeds), ("--budgets", filters.budgets)):
+        if values is not None and not values:
+            raise ConfigError(f"{option} is empty; name at least one (e.g. {option} {_EXAMPLES[option]}) "
+                              "or drop the option to run the suite's own.")
+        twice = sorted({str(v) for v in values or [] if list(values or []).count(v) > 1})
+        if twice:  # a repeated seed would plan the same run twice and count it twice
+            raise ConfigError(f"{option} lists {', '.join(twice)} twice; name each once.")
+    for seed in filters.seeds or []:
+        if seed < 0:
+            raise ConfigError(f"--seeds {seed}: a seed must be an integer >= 0, e.g. --seeds 0,1,2.")
+    for budget in filters.budgets or []:
+        if budget < 1:
+            raise ConfigError(f"--budgets {budget}: a budget must be an integer >= 1, e.g. --budgets 100.")
+
+
+_EXAMPLES = {"--tasks": "digits", "--methods": "target_only,finetune", "--seeds": "0,1,2", "--budgets": "100"}
+
+
+def check_hyperparameters(items: list[str], methods: list[str]) -> None:
+    """Every ``--hp METHOD.NAME=VALUE`` names a method of this run and one of its
+    hyperparameters with a value of the right type; an override nothing uses is an error,
+    not a silent no-op."""
+    for method, values in parse_overrides(items).items():
+        if method not in methods:
+            raise ConfigError(f"--hp {method}.{next(iter(values))}: method {method!r} is not in this run."
+                              f"{did_you_mean(method, methods)} Methods in this run: {', '.join(methods)}; "
+                              f"add it with --methods or drop the --hp.")
+        make_method(method, values)  # an unknown name (with a did-you-mean) or a bad value fails here

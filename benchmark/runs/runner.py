@@ -5,6 +5,7 @@ and write what comes back through the store. Leaderboards and the report are not
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -14,13 +15,14 @@ from pathlib import Path
 import torch
 
 from benchmark import paths
-from benchmark.errors import BenchmarkError, DataError, EnvironmentFault
+from benchmark.errors import BenchmarkError, ConfigError, DataError, EnvironmentFault
 from benchmark.faults import fault_point
 from benchmark.fingerprint import content_hash
 from benchmark.models.method import Method, make_method, parse_overrides
 from benchmark.runs.execute import RunJob, RunOutcome
 from benchmark.runs.executor import Executor, LocalExecutor, WorkspaceSpec
 from benchmark.runs.keys import run_code_version
+from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.progress import RunProgress, format_seconds
 from benchmark.runs.store import RunId, RunStore, plan_path
@@ -133,6 +135,44 @@ def check_run_folders(results_dir: str | Path, suite: str, runs: Sequence[RunId]
                             "it with a real folder (rm the link, or copy its target in its place), then rerun")
 
 
+def check_run(suite_name: str, results_dir: str | Path, filters: RunFilters,
+              max_seeds: int | None = None) -> list[RunId]:
+    """Everything about a run's input that can be wrong, checked before any lock, plan or
+    training: the suite, the filters and overrides, the tasks' availability, that the results
+    folder's ``runs/<name>/`` is not another suite's, and ``--max-seeds`` (0 must not read as
+    "the default"). Returns the planned runs."""
+    suite = get_suite(suite_name)
+    first = len(filters.seeds if filters.seeds is not None else suite.seeds)
+    if max_seeds is not None and max_seeds <= first:
+        raise ConfigError(f"--max-seeds {max_seeds} must exceed the {first} planned seeds; e.g. --max-seeds "
+                          f"{first + 3}.")
+    return _check(suite, Path(results_dir), filters)
+
+
+def _check(suite: Suite, results_dir: Path, filters: RunFilters) -> list[RunId]:
+    runs = plan_runs(suite, filters)  # filters, seeds and --hp overrides are checked here
+    _check_available(suite, runs)
+    _check_same_suite(suite, results_dir)
+    return runs
+
+
+def _check_same_suite(suite: Suite, results_dir: Path) -> None:
+    """Refuse a suite whose name another suite file already used in this results folder: both
+    would write runs/<name>/ and mix their runs in one table. The same file (edited: runs are
+    keyed by content) or a copy of it (same content hash) is the same suite."""
+    folder = ResultsLayout.of(results_dir).suite_dir(suite.name)
+    for path in sorted(folder.glob(f"**/{ResultsLayout.RUN_FILENAME}")) if folder.is_dir() else []:
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # an unreadable run is the store's to report, not a collision
+        other, other_hash = found.get("suite_file"), found.get("suite_hash")
+        if other and suite.file and other != suite.file and other_hash != suite.content_hash:
+            raise ConfigError(f"suite {suite.name!r} from {suite.file}: {results_dir} already holds runs of another "
+                              f"suite file with that name ({other}); rename the suite (its 'name:') or pass "
+                              "another --results.")
+
+
 def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
               filters: RunFilters | None = None, device: str = "cpu", cache_dir: Path | None = None,
               executor: Executor | None = None, runs: Sequence[RunId] | None = None,
@@ -146,7 +186,8 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     filters = filters or RunFilters()
     suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
-    runs = list(runs) if runs is not None else plan_runs(suite, filters)
+    planned = _check(suite, Path(results_dir), filters)  # before plan.json: bad input leaves nothing
+    runs = list(runs) if runs is not None else planned
     _check_available(suite, runs)
     check_run_folders(results_dir, suite.name, list(plan or []) + runs)
     check_machine(device, cache_dir)

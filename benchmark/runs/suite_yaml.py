@@ -53,6 +53,7 @@ BUDGET_KEYS = ("train", "validation", "test", "source_train")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "bf16")  # bf16: from precision
 FAMILIES = ("text", "image")
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+FLOAT_TEXT_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")  # 1e-3: a float YAML 1.1 reads as text
 PAIR_RE = re.compile(r"^\s*([^\s>-][^>]*?)\s*->\s*(\S.*?)\s*$")
 
 
@@ -67,12 +68,15 @@ def _keys(found: Mapping[Any, Any], allowed: tuple[str, ...], path: Path, where:
                               f"Allowed: {', '.join(allowed)}.")
 
 
-def _int_list(value: Any, path: Path, key: str) -> tuple[int, ...]:
+def _int_list(value: Any, path: Path, key: str, low: int = 0) -> tuple[int, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool)
                                                           for v in value):
         raise _fail(path, f"{key!r} must be a non-empty list of integers, e.g. [0, 1, 2].")
     if len(set(value)) != len(value):
         raise _fail(path, f"{key!r} lists a value twice.")
+    if min(value) < low:
+        # A negative seed reaches numpy's generator as a traceback; a budget below 1 draws nothing.
+        raise _fail(path, f"{key!r} has {min(value)}; every value must be >= {low}, e.g. [{low}, {low + 1}].")
     return tuple(value)
 
 
@@ -110,7 +114,7 @@ def _protocol(raw: Any, path: Path, family: str) -> Protocol:
     try:
         config = TrainConfig(**{k: _typed(v, TrainConfig, k) for k, v in train.items()})
     except (TypeError, ValueError) as exc:
-        raise _fail(path, f"{where}train: {exc}.") from None
+        raise _fail(path, f"{where}train.{exc}; fix the value.") from None
     return Protocol(raw["backbone"], str(raw.get("trainable", "top-1")),
                     train_budgets, budgets.get("validation", 300), budgets.get("test", 1000),
                     budgets.get("source_train", 1000), config,
@@ -141,7 +145,23 @@ def _typed(value: Any, cls: type, key: str) -> Any:
         return value
     if kind in ("bool", bool) and isinstance(value, bool):
         return value
-    raise ValueError(f"{key} must be {kind}, got {value!r}")
+    if kind in ("float", float) and isinstance(value, str) and FLOAT_TEXT_RE.match(value):
+        # YAML 1.1 (PyYAML) reads a float without a '.' in its mantissa, like 1e-3, as a string.
+        raise ValueError(f"{key} is the text {value!r}: write {_yaml_float(value)} (YAML reads {value} as text)")
+    raise ValueError(f"{key} must be {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def _yaml_float(text: str) -> str:
+    """``1e-3`` -> ``1.0e-3``, ``2E4`` -> ``2.0e+4``: the spelling YAML 1.1 reads as a float
+    (a '.' in the mantissa and a signed exponent)."""
+    mantissa, exponent = re.split("[eE]", text, maxsplit=1)
+    if "." not in mantissa:
+        mantissa += ".0"
+    elif mantissa.endswith("."):
+        mantissa += "0"
+    if exponent[0] not in "+-":
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}"
 
 
 def _tasks(raw: Any, path: Path) -> dict[str, Task]:
@@ -261,7 +281,7 @@ def load_suite_file(path: str | Path) -> Suite:
     controls = _controls(spec.get("controls"), targets, path)
     control_budgets = None
     if spec.get("control_budgets") is not None:
-        control_budgets = _int_list(spec["control_budgets"], path, "control_budgets")
+        control_budgets = _int_list(spec["control_budgets"], path, "control_budgets", low=1)
         known = sorted({b for p in protocols.values() for b in p.train_budgets})
         for b in control_budgets:
             if b not in known:
