@@ -42,6 +42,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import scipy.stats
 
 from benchmark.analysis.stats import adjust_pvalues, hierarchical_bootstrap, sequential_weights
@@ -56,8 +57,9 @@ N_EXAMPLES = 1000
 SPREAD = 0.3
 
 
-def rate(hits: np.ndarray) -> str:
+def rate(hits: npt.ArrayLike) -> str:
     """Rate with its binomial MC standard error, e.g. '0.043+-0.002'."""
+    hits = np.asarray(hits)
     r = float(np.mean(hits))
     return f"{r:.4f}+-{math.sqrt(max(r * (1 - r), 1e-12) / hits.size):.4f}"
 

@@ -92,7 +92,7 @@ def levers(ws: Workspace, attention: str, gather: bool, fused: bool) -> Iterator
         backbone: Any = ws.resolve(name).backbone
         backbone.config._attn_implementation = attention
     ws._pretrained.clear()  # trunks (and their configs) are copies of these
-    ws._sources.clear()  # reloaded from disk into skeletons built under ``attention``
+    ws._fits.clear()  # shared fits: reloaded from disk into skeletons built under ``attention``
     if not gather:
         States.batch = _batch_one_by_one  # type: ignore[method-assign]
     if not fused:
@@ -108,7 +108,7 @@ def levers(ws: Workspace, attention: str, gather: bool, fused: bool) -> Iterator
             restored: Any = ws.resolve(name).backbone
             restored.config._attn_implementation = "eager"
         ws._pretrained.clear()
-        ws._sources.clear()
+        ws._fits.clear()
 
 
 def lever_section(ws: Workspace, repeats: int) -> None:

@@ -391,8 +391,9 @@ def product_run(seeds: list[int], workdir: Path) -> dict[str, Any]:
         "name": "bench_sick", "tasks": ["sick.yaml"], "pairs": [], "seeds": seeds, "methods": ["target_only"],
         "protocols": {"text": {
             "backbone": p.backbone, "trainable": p.trainable, "tokens": p.tokens, "pair_encoding": p.pair_encoding,
-            "pair_tokens": p.pair_tokens, "train": dataclasses.asdict(p.train),
-            "budgets": {"train": p.train_budget, "validation": p.validation_budget, "test": None,
+            "pair_tokens": p.pair_tokens, "precision": p.precision,
+            "train": {k: v for k, v in dataclasses.asdict(p.train).items() if k != "bf16"},  # bf16: from precision
+            "budgets": {"train": list(p.train_budgets), "validation": p.validation_budget, "test": None,
                         "source_train": p.source_train_budget}}}}))
     t0 = time.perf_counter()
     run_suite(str(suite_file), workdir / "results", cache_dir=workdir / "cache")

@@ -12,5 +12,5 @@ for a in "$@"; do
 done
 bash scripts/setup.sh --test
 .venv/bin/ruff check .
-.venv/bin/mypy benchmark baselines tasks  # baselines/, tasks/: the files contributors copy
+.venv/bin/mypy benchmark baselines tasks benchmarks  # baselines/, tasks/: the files contributors copy
 .venv/bin/python -m pytest -q "${args[@]}"
