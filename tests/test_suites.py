@@ -117,14 +117,18 @@ def test_a_users_suite_over_yaml_tasks_runs_end_to_end(tmp_path: Path, smoke_cac
     record = json.loads((results / "runs/my_nli/rte_local/finetune/sick_local/budget=40/seed=1/run.json").read_text())
     assert record["status"] == "ok" and record["suite_file"] == str(suite_file.resolve())
     assert len(record["suite_hash"]) == 16
-    # Traceable: the method's file and each task's declaration, with their SHA-256.
+    # Traceable: the method's file, each task's declaration and its data files, with their SHA-256.
     plugins = record["plugins"]
     finetune = REPO / "baselines/finetune.py"
     assert plugins["method"] == {"file": str(finetune), "sha256": hashlib.sha256(finetune.read_bytes()).hexdigest()}
-    for name in ("rte_local", "sick_local"):
-        declared = tmp_path / "data" / f"{name}.yaml"
-        assert plugins["tasks"][name] == {"file": str(declared.resolve()),
-                                          "sha256": hashlib.sha256(declared.read_bytes()).hexdigest()}
+
+    def sha(path: Path) -> dict[str, str]:
+        return {"file": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+    data = tmp_path / "data"
+    assert plugins["tasks"]["rte_local"] == {**sha(data / "rte_local.yaml"),
+                                             "data": [sha(data / "RTE/dev.tsv"), sha(data / "RTE/train.tsv")]}
+    assert plugins["tasks"]["sick_local"] == {**sha(data / "sick_local.yaml"), "data": [sha(data / "SICK.txt")]}
     out = _cli("leaderboard", "--results", str(results), env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     tm = pd.read_csv(results / "leaderboards" / "transfer_matrix.csv")
