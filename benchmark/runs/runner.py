@@ -187,8 +187,9 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
     suite = get_suite(suite_name)
     overrides = parse_overrides(filters.hyperparameters)
     planned = _check(suite, Path(results_dir), filters)  # before plan.json: bad input leaves nothing
+    if runs is not None:  # runs given explicitly (sequential seeds): _check covered only the plan
+        _check_available(suite, list(runs))
     runs = list(runs) if runs is not None else planned
-    _check_available(suite, runs)
     check_run_folders(results_dir, suite.name, list(plan or []) + runs)
     check_machine(device, cache_dir)
     suite = suite.with_precision(filters.precision, device)  # after the checks: bad input fails first
