@@ -7,6 +7,7 @@ keeps an import list, and loads third-party plug-ins from a Python entry-point g
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import logging
@@ -102,16 +103,31 @@ class Registry(Generic[T]):
         self._origins.pop(name, None)
 
 
+_loaded_files: dict[str, str] = {}  # plug-in file -> its module's name, in load order
+
+
+def loaded_plugin_files() -> list[str]:
+    """The plug-in files :func:`load_module_from_file` imported in this process, in order
+    (the fit process loads them too, so their classes unpickle there)."""
+    return list(_loaded_files)
+
+
 def load_module_from_file(path: str | Path) -> ModuleType:
-    """Import a single Python file as a module (used for plug-in files outside the package)."""
+    """Import a single Python file as a module (used for plug-in files outside the package).
+    Its module name is derived from its path, the same in every process."""
     path = Path(path).resolve()
     if not path.is_file() or path.suffix != ".py":
         raise BenchmarkError(f"{path} is not a Python file; pass the path of a .py file.")
-    module_name = f"benchmark_plugin_{path.stem}_{abs(hash(str(path))) % 10**8}"
+    module_name = f"benchmark_plugin_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:10]}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise BenchmarkError(f"cannot import {path}; is it a valid Python file?")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    _loaded_files[str(path)] = module_name
     return module

@@ -2,7 +2,8 @@
 exactly where an uninterrupted run ends (same predictions, same leaderboards).
 
 Each kill point is a (fault point, k) pair: the process sends itself SIGKILL the k-th time it
-reaches that point (``benchmark/faults.py``): while a temporary file is half written or
+reaches that point (``benchmark/faults.py``; a point inside a fit kills the fit process, which
+stops the command with exit 4): while a temporary file is half written or
 complete but not moved into place (predictions, ``run.json``, ``plan.json``, every
 leaderboard CSV and report file), between a rerun's ``run.json`` removal and its new
 predictions, after each training epoch (source models included), while a stem cache entry
@@ -70,7 +71,8 @@ def _assert_whole(results: Path) -> None:
 
 def _kill_and_rerun(workdir: Path, point: str, k: int) -> tuple[str, int, bool, dict[str, pd.DataFrame]]:
     killed = _run(workdir, f"{point}=kill#{k}")
-    fired = killed.returncode == -9
+    # Killed itself, or (points inside a fit) its fit process was killed: exit 4, the machine's fault.
+    fired = killed.returncode == -9 or (killed.returncode == 4 and "fit process was killed" in killed.stderr)
     if (workdir / "results").exists():
         _assert_whole(workdir / "results")
     rerun = _run(workdir, None)

@@ -1,6 +1,6 @@
-"""A method cannot change what later runs see: it gets copies of its inputs, so a plug-in that
-edits them in place (labels, stem states) spoils only its own run. Real data (digits), real
-backbone, the smoke protocol; one process, the way ``run`` executes a grid."""
+"""A method cannot change what later runs see: it gets copies of its inputs (pickled into the
+fit process), so a plug-in that edits them in place (labels, stem states) spoils only its own
+run. Real data (digits), real backbone, the smoke protocol, the way ``run`` executes a grid."""
 
 from __future__ import annotations
 
@@ -19,19 +19,21 @@ from benchmark.runs.store import scan_runs
 pytestmark = pytest.mark.slow
 
 
+@dataclass
+class Vandal(Method):
+    """Overwrites every input it is given (labels and stem states), then fits. At module level:
+    the fit process imports it by name."""
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        for split in (ctx.train, ctx.validation):
+            split.labels.zero_()
+            split.states.data.zero_()
+        return ctx.fit(ctx.new_classifier())
+
+
 @pytest.fixture
 def vandal() -> Iterator[str]:
-    @register_method("zz_vandal")
-    @dataclass
-    class Vandal(Method):
-        """Overwrites every input it is given (labels and stem states), then fits."""
-
-        def fit(self, ctx: FitContext) -> Classifier:
-            for split in (ctx.train, ctx.validation):
-                split.labels.zero_()
-                split.states.data.zero_()
-            return ctx.fit(ctx.new_classifier())
-
+    register_method("zz_vandal")(Vandal)
     yield "zz_vandal"
     METHODS.unregister("zz_vandal")
 

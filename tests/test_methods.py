@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +13,8 @@ import torch
 import benchmark.models.training as training_module
 from benchmark.data.task import get_task
 from benchmark.errors import ConfigError
-from benchmark.models.method import METHODS, FitContext, Method, make_method, register_method
+from benchmark.models.method import FitContext, make_method
 from benchmark.models.training import Classifier, fit, new_head, normalized_feature_distance, pooled_features
-from benchmark.runs.plan import RunFilters
-from benchmark.runs.runner import run_suite
 from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.workspace import Workspace
 
@@ -83,46 +79,6 @@ def test_distill_moves_the_student_toward_the_teacher(workspace: Workspace, targ
     assert distances[5.0] < distances[0.0]
 
 
-@dataclass
-class Spy(Method):
-    """Records what a method can see (for the test-label test)."""
-
-    def fit(self, ctx: FitContext) -> Classifier:
-        Spy.last_context = ctx  # type: ignore[attr-defined]
-        return make_method("target_only").fit(ctx)
-
-
-@pytest.fixture
-def spy() -> Iterator[None]:
-    register_method("test_spy")(Spy)
-    yield
-    METHODS.unregister("test_spy")
-
-
-@pytest.mark.usefixtures("spy")
-def test_methods_never_see_the_test_split(smoke_cache: Path, tmp_path: Path) -> None:
-    summary = run_suite("smoke", tmp_path, RunFilters(tasks=["digits"], methods=["test_spy"], seeds=[0]),
-                        cache_dir=smoke_cache)
-    assert summary.n_ok == 1
-    ctx: FitContext = Spy.last_context  # type: ignore[attr-defined]
-    test = get_task("digits").load(seed=0, budget=_budget())["test"]
-    test_ids = set(map(str, test["id"]))
-    reachable = set(ctx.train.ids) | set(ctx.validation.ids)
-    assert not (reachable & test_ids)
-    # Nothing in the context is the size of the test split or holds a test id.
-    for field in dataclasses.fields(ctx):
-        value = getattr(ctx, field.name)
-        assert not (isinstance(value, list) and set(map(str, value)) & test_ids)
-    assert {f.name for f in dataclasses.fields(FitContext)}.isdisjoint({"test", "test_labels"})
-    # The trunk factory holds no way back to the workspace (which holds the test split).
-    assert not any(isinstance(v, Workspace) for v in vars(ctx.make_trunk).values())
-
-
-def _budget() -> Any:
-    from benchmark.data.task import Budget
-
-    p = get_suite("smoke").protocols["image"]
-    return Budget(p.train_budgets[0], p.validation_budget, p.test_budget)
 
 
 @pytest.mark.parametrize("min_examples,passes", [(0, 1), (96, 1), (97, 2), (300, 4)])

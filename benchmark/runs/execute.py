@@ -3,7 +3,6 @@ split, and return the predictions and the run record. Writes nothing (the store 
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 import traceback
@@ -91,12 +90,12 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             raise ConfigError(f"method {spec.method!r} needs the reference fit of its target")
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
-            # Copies: a method that edits its inputs in place cannot change what later runs see.
-            train=train.copy(), validation=val.copy(), make_trunk=ws.trunk_factory(rt, init, spec.seed),
-            source=copy.deepcopy(source) if type(method).needs_source else None,
+            # The fit process gets pickled copies: editing them in place changes no later run.
+            train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
+            source=source if type(method).needs_source else None,
             generator=torch.Generator().manual_seed(spec.seed),
             device=ws.device,
-            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init).copy()
+            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init)
             if type(method).needs_source_data and spec.source_task else None,
             source_num_labels=ws.resolve(spec.source_task).task.num_labels if spec.source_task else 0,
             source_feature_dim=ws.resolve(spec.source_task).backbone.feature_dim if spec.source_task else 0,
@@ -109,7 +108,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             assert target_fit is not None
             model = ws.trainable_copy(target_fit)  # the same fit, trained once (README "Performance")
         else:
-            model = method.fit(ctx)
+            model = ws.fit_method(method, ctx)  # in the fit process: no test split there
         fit_seconds = time.perf_counter() - t1
         if not isinstance(model, Classifier):
             raise BenchmarkError(f"{spec.method}.fit returned {type(model).__name__}; return a Classifier")

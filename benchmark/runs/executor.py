@@ -60,11 +60,16 @@ class LocalExecutor:
         ws = self._workspace
         same = ws is not None and (ws.suite, ws.device, ws.cache_dir) == (
             workspace.suite, workspace.device, workspace.cache_dir)
+        own = ws is None or not same
         if ws is None or not same:
             ws = workspace.build()
-        train_fits(ws, fits)
-        for job in runs:
-            on_result(job, execute_run(ws, job))
+        try:
+            train_fits(ws, fits)
+            for job in runs:
+                on_result(job, execute_run(ws, job))
+        finally:
+            if own:
+                ws.close()
 
 
 def train_fits(ws: Workspace, fits: Sequence[FitJob]) -> None:

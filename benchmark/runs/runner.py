@@ -234,6 +234,7 @@ def run_suite(suite_name: str = "default", results_dir: str | Path = "results",
         (executor or LocalExecutor(ws)).execute(spec, fits, jobs, on_result)
     finally:
         progress.close()
+        ws.close()
     summary.wall_seconds = time.perf_counter() - t0
     return summary
 

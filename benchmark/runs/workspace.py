@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from benchmark.fingerprint import FIT_ENTRY, content_hash, draw_fingerprint
 from benchmark.models.backbones import Backbone, FeatureCache, StemInit, get_backbone, parse_trainable
 from benchmark.models.method import FitContext, Method, make_method
 from benchmark.models.training import Classifier, LabeledStates, freeze
+from benchmark.runs.fit_process import IsolatedFits
 from benchmark.runs.keys import run_code_version
 from benchmark.runs.store import RunId
 from benchmark.runs.suites import Protocol, Suite
@@ -103,6 +105,21 @@ class Workspace:
         self._fits: dict[str, Classifier] = {}
         self._fit_keys: dict[tuple[str, int, Role, int | None], str] = {}
         self._pretrained: dict[str, torch.nn.Module] = {}
+        self._fit_worker = IsolatedFits()
+        weakref.finalize(self, self._fit_worker.close)
+
+    def close(self) -> None:
+        """End the fit process (a later fit starts a new one)."""
+        self._fit_worker.close()
+
+    def fit_method(self, method: Method, ctx: FitContext) -> Classifier:
+        """``method.fit(ctx)`` in the fit process, which never holds the test split
+        (:mod:`~benchmark.runs.fit_process`); ``ctx`` gets the work the fit recorded. The
+        method receives its own copies of ``ctx``'s inputs (pickled), so editing them in
+        place changes nothing here. Returns what ``fit`` returned (checked by the caller)."""
+        reply = self._fit_worker.fit(method, ctx)
+        ctx.examples_processed, ctx.training = reply.examples_processed, reply.training
+        return reply.model  # type: ignore[no-any-return]
 
     def resolve(self, task_name: str) -> ResolvedTask:
         """Task, protocol, backbone and frozen depth of ``task_name`` in this suite (computed once)."""
@@ -263,13 +280,13 @@ class Workspace:
         rt = self.resolve(job.task)
         ctx = FitContext(
             backbone=rt.backbone, config=rt.protocol.train, num_labels=rt.task.num_labels,
-            train=self.states(job.task, job.seed, job.role, "train", "pretrained", job.budget).copy(),
-            validation=self.states(job.task, job.seed, job.role, "validation", "pretrained", job.budget).copy(),
+            train=self.states(job.task, job.seed, job.role, "train", "pretrained", job.budget),
+            validation=self.states(job.task, job.seed, job.role, "validation", "pretrained", job.budget),
             make_trunk=self.trunk_factory(rt, "pretrained", job.seed), source=None,
             generator=torch.Generator().manual_seed(job.seed), device=self.device,
         )
         t0 = time.perf_counter()
-        model = make_method(self.suite.roles.reference).fit(ctx)
+        model = self.fit_method(make_method(self.suite.roles.reference), ctx)
         history = {"fit_seconds": time.perf_counter() - t0, "examples_processed": ctx.examples_processed,
                    "training": ctx.training}
         return model, history
