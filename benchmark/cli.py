@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from benchmark.errors import BenchmarkError, ConfigError, EnvironmentFault, unknown_name
 
@@ -195,8 +197,18 @@ def _add_precision_option(p: argparse.ArgumentParser) -> None:
                         "whose default is auto: bf16 where the device runs it natively, else fp32)")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad arguments get one line (what is wrong and where to look), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1) if choice else []
+        hint = f" Did you mean {close[0]!r}?" if close else ""  # a misspelled command or option value
+        self.exit(2, f"error: {self.prog}: {message}.{hint} See '{self.prog} --help'.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m benchmark",
         description="Task-fusion benchmark: does knowledge from a source task help or hurt a target task?",
     )

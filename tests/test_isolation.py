@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+import torch
 
+from benchmark.models import training
 from benchmark.models.method import METHODS, FitContext, Method, register_method
 from benchmark.models.training import Classifier
 from benchmark.runs.plan import RunFilters
@@ -55,3 +59,44 @@ def test_a_method_that_edits_its_inputs_spoils_only_its_own_run(vandal: str, tmp
     assert after_vandal.n_failed == alone.n_failed == 0
     assert _accuracy(tmp_path / "shared", vandal) < 0.2  # it trained on one label: near chance (10 classes)
     assert _accuracy(tmp_path / "shared", "linear_probe") == _accuracy(tmp_path / "alone", "linear_probe") > 0.5
+
+
+@dataclass
+class Saboteur(Method):
+    """Changes the fit process for whoever fits next: torch's default dtype and the shared
+    head initialiser (a monkeypatch that zeroes every later head), then fits honestly."""
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        model = ctx.fit(ctx.new_classifier())
+        torch.set_default_dtype(torch.float64)
+        original = training.new_head
+
+        def zero_head(*args: Any, **kwargs: Any) -> torch.nn.Linear:
+            head = original(*args, **kwargs)
+            torch.nn.init.zeros_(head.weight)
+            return head
+
+        training.new_head = zero_head  # type: ignore[assignment]
+        return model
+
+
+@pytest.fixture
+def saboteur() -> Iterator[str]:
+    register_method("zz_saboteur")(Saboteur)
+    yield "zz_saboteur"
+    METHODS.unregister("zz_saboteur")
+
+
+def test_a_method_that_changes_the_fit_process_does_not_change_later_runs(
+        saboteur: str, tmp_path: Path, smoke_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+    after = run_suite("smoke", tmp_path / "shared", RunFilters(
+        tasks=["digits"], methods=[saboteur, "linear_probe"], seeds=[0]), cache_dir=smoke_cache)
+    alone = run_suite("smoke", tmp_path / "alone", RunFilters(tasks=["digits"], methods=["linear_probe"], seeds=[0]),
+                      cache_dir=smoke_cache)
+    assert after.n_failed == alone.n_failed == 0
+    assert "Saboteur changed" in caplog.text and "the next fit starts in a new one" in caplog.text
+
+    def predictions(results: Path) -> pd.DataFrame:
+        return pd.read_parquet(next((results / "runs/smoke/digits/linear_probe").rglob("predictions.parquet")))
+
+    pd.testing.assert_frame_equal(predictions(tmp_path / "shared"), predictions(tmp_path / "alone"))

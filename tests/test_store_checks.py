@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
@@ -20,7 +22,7 @@ from benchmark.cli import main
 from benchmark.errors import EnvironmentFault, environment_cause
 from benchmark.runs.manifest import RunManifest
 from benchmark.runs.store import RunId, RunStore, run_dir, scan_runs
-from tests.run_store_helpers import write_run
+from tests.run_store_helpers import write_plan, write_run
 
 REPO = Path(__file__).resolve().parents[1]
 #: One real run of the smoke suite: digits, target_only, seed 0 (budget 96).
@@ -74,6 +76,58 @@ def test_negative_labels_are_corrupt(tmp_path: Path) -> None:
     frame["correct"] = frame["label"] == frame["prediction"]
     frame.to_parquet(path)
     assert scan_runs(tmp_path, "s")[0].error == "corrupt: predictions.parquet has label -1 outside the task's 3 classes"
+
+
+def _rewrite_probabilities(path: Path, edit: str) -> None:
+    table = pq.read_table(path)
+    probs = np.array(table["probabilities"].to_pylist(), dtype=np.float32)
+    if edit == "nan":
+        probs[2, 0] = np.nan
+    elif edit == "negative":
+        probs[2] = [-0.1, 0.2, 0.9]
+    elif edit == "not summing to 1":
+        probs[2] *= 0.5
+    elif edit == "argmax":  # a distribution, but its most likely class is not the prediction
+        probs[2] = np.roll(probs[2], 1)
+    rows = [list(p) for p in probs] if edit != "short rows" else [list(p[:2]) for p in probs]
+    index = table.schema.get_field_index("probabilities")
+    pq.write_table(table.set_column(index, "probabilities", pa.array(rows, pa.list_(pa.float32()))), path)
+
+
+@pytest.mark.parametrize("edit,message", [
+    ("nan", "probabilities that are not a distribution"), ("negative", "probabilities that are not a distribution"),
+    ("not summing to 1", "probabilities that are not a distribution"),
+    ("argmax", "prediction column is not the argmax of its probabilities"),
+    ("short rows", "probability rows of length 2, not 3")])
+def test_probabilities_that_are_not_the_models_distribution_are_corrupt(tmp_path: Path, edit: str,
+                                                                       message: str) -> None:
+    _rewrite_probabilities(_generated(tmp_path) / "predictions.parquet", edit)
+    record = scan_runs(tmp_path, "s")[0]
+    assert record.status == "failed" and record.error is not None and message in record.error, record.error
+
+
+def test_an_accuracy_in_run_json_that_is_not_the_predictions_own_is_corrupt(tmp_path: Path) -> None:
+    folder = _generated(tmp_path)
+    manifest = json.loads((folder / "run.json").read_text())
+    manifest["accuracy"] = 0.5  # the predictions' own: 10 of 20 correct
+    (folder / "run.json").write_text(json.dumps(manifest))
+    assert scan_runs(tmp_path, "s")[0].status == "ok"
+    manifest["accuracy"] = 0.99  # a hand edit
+    (folder / "run.json").write_text(json.dumps(manifest))
+    record = scan_runs(tmp_path, "s")[0]
+    assert record.status == "failed"
+    assert record.error == "corrupt: run.json says accuracy 0.99, its predictions give 0.5"
+
+
+def test_the_leaderboard_command_counts_an_edited_run_as_failed_and_says_why(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write_plan(tmp_path, "s", [("t", "m", None, 0), ("t", "m", None, 1)])
+    _generated(tmp_path, seed=0)
+    _rewrite_probabilities(_generated(tmp_path, seed=1) / "predictions.parquet", "nan")
+    assert main(["leaderboard", "--results", str(tmp_path)]) == 0
+    assert "predictions.parquet has probabilities that are not a distribution" in caplog.text
+    row = pd.read_csv(tmp_path / "leaderboards/per_task.csv").iloc[0]
+    assert (row["n_runs"], row["n_seeds"], row["n_failed"]) == (2, 1, 1)
 
 
 def test_a_symlinked_run_folder_is_refused_before_any_work(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from types import BuiltinFunctionType, FunctionType
 from typing import Any
 
 import torch
@@ -65,13 +66,14 @@ class FitProcess:
     def __init__(self, threads: int):
         context = multiprocessing.get_context("spawn")
         self.threads = threads
+        self.retired = False
         self._conn, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, threads), name="benchmark-fit", daemon=True)
         self._process.start()
         child.close()
 
     def alive(self) -> bool:
-        return self._process.is_alive()
+        return not self.retired and self._process.is_alive()
 
     def fit(self, method: object, ctx: object) -> FitReply:
         """``method.fit(ctx)`` in the worker. Re-raises the method's exception (its traceback
@@ -83,10 +85,16 @@ class FitProcess:
             self._conn.send_bytes(header)
             self._conn.send_bytes(payload)
             del payload
-            status, payload = pickle.loads(self._conn.recv_bytes())
+            changed, answer = pickle.loads(self._conn.recv_bytes())
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._process.join(timeout=30)
             raise _died(self._process.exitcode) from None
+        if changed:  # the worker ends: the next fit starts in a new one, as the first did
+            log.warning("%s changed %s in the fit process; the next fit starts in a new one",
+                        type(method).__name__, changed)
+            self.retired = True
+            self._process.join(timeout=30)
+        status, payload = pickle.loads(answer)
         if status == "error":
             exc, text = payload
             raise exc from RemoteTraceback(text)
@@ -142,7 +150,8 @@ class IsolatedFits:
 # --- the worker ------------------------------------------------------------------------------
 
 def _serve(conn: Connection, threads: int) -> None:
-    """The worker's loop: receive a fit, run it, reply; end when the harness closes the pipe."""
+    """The worker's loop: receive a fit, run it, reply; end when the harness closes the pipe,
+    or after a fit that changed the process's global state (the harness starts a new one)."""
     torch.set_num_threads(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the harness's to handle
     while True:
@@ -150,30 +159,60 @@ def _serve(conn: Connection, threads: int) -> None:
             header, payload = conn.recv_bytes(), conn.recv_bytes()
         except (EOFError, OSError):
             return
-        reply = _fit_one(header, payload)
+        reply, changed = _fit_one(header, payload)
         del payload
         gc.collect()  # drop this fit's inputs before the next
-        conn.send_bytes(reply)
+        conn.send_bytes(pickle.dumps((changed, reply)))
+        if changed:
+            return
 
 
-def _fit_one(header: bytes, payload: bytes) -> bytes:
+def _fit_one(header: bytes, payload: bytes) -> tuple[bytes, str | None]:
+    """The pickled reply to one fit, and what global state the method changed (None: nothing)."""
+    before: dict[str, int] = {}
     try:
         _prepare(*pickle.loads(header))
         method, ctx = pickle.loads(payload)
+        before = global_state()
         model = method.fit(ctx)
         reply = FitReply(model, ctx.examples_processed, ctx.training)
         try:
-            return pickle.dumps(("ok", reply))
+            return pickle.dumps(("ok", reply)), state_change(before)
         except Exception as exc:
             raise BenchmarkError(f"{type(method).__name__}.fit returned a model that cannot be sent back from "
                                  f"the fit process ({type(exc).__name__}: {exc}); define its modules at "
                                  "module level") from None
     except BaseException as exc:  # the method's error (sys.exit included), re-raised in the harness
         text = traceback.format_exc()
+        changed = state_change(before) if before else None
         try:
-            return pickle.dumps(("error", (exc, text)))
+            return pickle.dumps(("error", (exc, text))), changed
         except Exception:  # an exception that cannot be pickled: keep its type's name and text
-            return pickle.dumps(("error", (RuntimeError(f"{type(exc).__name__}: {exc}"), text)))
+            return pickle.dumps(("error", (RuntimeError(f"{type(exc).__name__}: {exc}"), text))), changed
+
+
+_TORCH_MODULES = frozenset({"torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim"})
+
+
+def global_state() -> dict[str, int]:
+    """What a method could change for every later fit in this process: torch's global
+    settings, and which function, class or module each project module's name holds (a
+    monkeypatch). Plain data (a module's caches) is not compared."""
+    state = {"torch.default_dtype": hash(torch.get_default_dtype()), "torch.grad": int(torch.is_grad_enabled()),
+             "torch.threads": torch.get_num_threads(),
+             "torch.deterministic": int(torch.are_deterministic_algorithms_enabled())}
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("benchmark", "baselines") or name in _TORCH_MODULES:
+            for attr, value in list(vars(module).items()):
+                if isinstance(value, type | type(sys) | FunctionType | BuiltinFunctionType):
+                    state[f"{name}.{attr}"] = id(value)
+    return state
+
+
+def state_change(before: dict[str, int]) -> str | None:
+    """The first setting or name ``before`` holds that is now different, or None."""
+    after = global_state()
+    return next((k for k, v in before.items() if k in after and after[k] != v), None)
 
 
 def _prepare(sys_path: list[str], environ: dict[str, str], plugins: list[str]) -> None:

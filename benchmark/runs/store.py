@@ -30,16 +30,16 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from benchmark.data.controls import expected_direction
 from benchmark.errors import BenchmarkError
 from benchmark.faults import fault_point
 from benchmark.files import atomic_write_json, atomic_write_parquet
-from benchmark.fingerprint import recorded_code_version
 from benchmark.paths import link_problem
 from benchmark.runs.ids import PairKey as PairKey  # re-exported: the store is where readers look
 from benchmark.runs.ids import RunId
+from benchmark.runs.integrity import files_linked, predictions_problem
+from benchmark.runs.integrity import identity_problem as identity_problem  # re-exported
 from benchmark.runs.layout import NO_SOURCE as NO_SOURCE  # re-exported
 from benchmark.runs.layout import ResultsLayout, source_dirname
 from benchmark.runs.manifest import RunManifest
@@ -268,63 +268,6 @@ def load_roles(results_dir: str | os.PathLike[str], suite: str) -> Roles:
         return Roles.from_json(json.loads(plan_path(results_dir, suite).read_text(encoding="utf-8")).get("roles"))
     except (OSError, ValueError, AttributeError):
         return Roles()
-
-
-def identity_problem(run: RunId, manifest: RunManifest) -> str | None:
-    """Why ``manifest`` is not the record of ``run`` as made by the code here, or None.
-
-    Its suite, target, method, source, budget and seed must be the folder's (a folder
-    copied from another suite or run is foreign), and its ``code_version`` must be the one
-    recomputed from the files its ``plugins`` name (method, task modules or YAML and data, and
-    what they import) when they are at hand: a run made by other code is stale, and ``run``
-    redoes it under its new key."""
-    recorded = (manifest.suite, manifest.target, manifest.method, source_dirname(manifest.source),
-                manifest.budget, manifest.seed)
-    here = (run.suite, run.target, run.method, run.source, run.budget, run.seed)
-    names = ("suite", "target", "method", "source", "budget", "seed")
-    for name, got, want in zip(names, recorded, here, strict=True):
-        if got is not None and got != want:
-            return f"foreign: run.json is for {name} {got!r}, the folder for {want!r}"
-    plugins = manifest.plugins
-    now = recorded_code_version(plugins) if (plugins.get("method") or {}).get("file") else None
-    if now is not None and manifest.code_version:
-        if manifest.code_version != now:
-            return f"stale: made by other code (code_version {manifest.code_version}, now {now})"
-    return None
-
-
-def predictions_problem(path: Path, manifest: RunManifest) -> str | None:
-    """Why the predictions of a run whose ``run.json`` is ``manifest`` cannot be trusted, or
-    None: missing or unreadable file, a row count other than ``n_test``, duplicate ids, or a
-    ``correct`` column that disagrees with ``label == prediction``."""
-    try:
-        table = pq.read_table(path, columns=["id", "label", "prediction", "correct"])
-    except FileNotFoundError:
-        return f"{PREDICTIONS_FILENAME} is missing"
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        return f"{PREDICTIONS_FILENAME} is unreadable ({str(exc).splitlines()[0][:120]})"
-    if table.num_rows != manifest.n_test:
-        return f"{PREDICTIONS_FILENAME} has {table.num_rows} rows, run.json says n_test={manifest.n_test}"
-    ids = table["id"].to_pandas()
-    if ids.duplicated().any():
-        return f"{PREDICTIONS_FILENAME} has duplicate example ids (e.g. {ids[ids.duplicated()].iloc[0]!r})"
-    frame = table.select(["label", "prediction", "correct"]).to_pandas()
-    if frame.isna().any().any() or not (frame["correct"] == (frame["label"] == frame["prediction"])).all():
-        return f"{PREDICTIONS_FILENAME}'s correct column disagrees with label == prediction"
-    classes = manifest.num_labels or len(manifest.label_names)  # None: an older record without them
-    for column in ("label", "prediction"):  # a class the task does not have is no prediction of it
-        values = frame[column]
-        bad = values[(values != values.round()) | (values < 0) | (values >= classes)] if classes else values[:0]
-        if len(bad):
-            return f"{PREDICTIONS_FILENAME} has {column} {bad.iloc[0]} outside the task's {classes} classes"
-    return None
-
-
-def files_linked(folder: Path) -> str | None:
-    """Which file of a run folder is a symbolic link (it may be another run's), or None. A
-    rerun replaces the link itself (atomic writes), never the file it points to."""
-    linked = [n for n in (RUN_FILENAME, PREDICTIONS_FILENAME) if (folder / n).is_symlink()]
-    return f"{linked[0]} is a symbolic link (to {os.readlink(folder / linked[0])})" if linked else None
 
 
 def _iter_run_dirs(suite_dir: Path) -> Iterator[tuple[str, str, str, int, int, Path]]:
