@@ -193,3 +193,17 @@ def test_the_same_suite_file_moved_or_edited_is_the_same_suite_but_a_rival_is_re
     code, err = _run(results, "--suite", str(rival), capsys=capsys)
     assert code == 2 and "already holds runs of another suite file with that name" in err, err
     assert run_json.read_bytes() == before
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["runn"], "error: python -m benchmark: argument command: invalid choice: 'runn' (choose from "),
+    (["runn"], ". Did you mean 'run'? See 'python -m benchmark --help'."),
+    (["run", "--suite", "smoke", "--precision", "bf32"], "invalid choice: 'bf32' (choose from 'auto', 'bf16', "
+                                                         "'fp32'). Did you mean 'fp32'?"),
+    (["run", "--suite", "smoke", "--bogus", "1"], "unrecognized arguments: --bogus 1. See"),
+    (["report", "--results"], "argument --results: expected one argument. See 'python -m benchmark report --help'."),
+])
+def test_bad_arguments_get_one_line_with_a_did_you_mean(args: list[str], says: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "benchmark", *args], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert says in out.stderr and out.stderr.count("\n") == 1 and "usage:" not in out.stderr, out.stderr
