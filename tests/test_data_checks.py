@@ -168,7 +168,20 @@ def _one_class_in_train(d: Path) -> tuple[str, tuple[str, ...]]:
     return "one_class_train", ("every training example has label 'b'", "at least two classes")
 
 
+def _too_small_to_carve(d: Path) -> tuple[str, tuple[str, ...]]:
+    pd.DataFrame(_texts(10), columns=["text", "label"]).to_csv(d / "ten.csv", index=False)
+    _yaml(d, "ten_rows", """
+        kind: text
+        format: csv
+        file: ten.csv
+        label_names: [a, b]
+        """)
+    return "ten_rows", ("task 'ten_rows'", "validation split carved from train (10% of each class) is empty",
+                        "train has only 10 examples", "give the task its own validation file")
+
+
 CASES: dict[str, Callable[[Path], tuple[str, tuple[str, ...]]]] = {
+    "too_small_to_carve": _too_small_to_carve,
     "csv_empty_text": _csv_empty_text,
     "tsv_empty_hypothesis": _tsv_empty_hypothesis,
     "jsonl_empty_text": _jsonl_empty_text,

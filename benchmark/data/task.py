@@ -214,7 +214,14 @@ class Task:
             splits["train"], splits["validation"] = _carve(
                 splits["train"], self.validation_fraction, self.split_seed, 1
             )
+        carved = [s for s in ("test", "validation") if s not in raw]
         for split in SPLITS:
+            if len(splits[split]) == 0 and split in carved:  # a fraction of each class rounded to 0
+                fraction = self.test_fraction if split == "test" else self.validation_fraction
+                raise DataError(
+                    f"task {self.name!r}: the {split} split carved from train ({fraction:.0%} of each class) "
+                    f"is empty: train has only {len(raw['train'])} examples; add examples, or give the "
+                    f"task its own {split} file.")
             if len(splits[split]) == 0:
                 raise DataError(f"task {self.name!r}: split {split!r} is empty; give it examples.")
         self._check_two_classes(splits)
