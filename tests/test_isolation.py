@@ -13,11 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
+from benchmark.cli import main
 from benchmark.models import training
 from benchmark.models.method import METHODS, FitContext, Method, register_method
 from benchmark.models.training import Classifier
-from benchmark.runs.plan import RunFilters
-from benchmark.runs.runner import run_suite
 from benchmark.runs.store import scan_runs
 
 pytestmark = pytest.mark.slow
@@ -42,6 +41,18 @@ def vandal() -> Iterator[str]:
     METHODS.unregister("zz_vandal")
 
 
+@pytest.fixture(autouse=True)
+def _session_cache(smoke_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(smoke_cache))
+
+
+def _cli(results: Path, methods: str) -> int:
+    """``run`` through the command line's entry point, in this process (where the test's
+    plug-in methods are registered); exit 0 only when no run failed."""
+    return main(["run", "--suite", "smoke", "--tasks", "digits", "--methods", methods, "--seeds", "0",
+                 "--results", str(results)])
+
+
 def _accuracy(results: Path, method: str) -> float:
     (record,) = [r for r in scan_runs(results, "smoke") if r.method == method]
     assert record.status == "ok" and record.manifest is not None and record.manifest.accuracy is not None
@@ -52,11 +63,8 @@ def test_a_method_that_edits_its_inputs_spoils_only_its_own_run(vandal: str, tmp
                                                                  smoke_cache: Path) -> None:
     # The vandal runs first (methods run in the order given), then linear_probe on the same
     # in-memory states of the same workspace.
-    after_vandal = run_suite("smoke", tmp_path / "shared", RunFilters(
-        tasks=["digits"], methods=[vandal, "linear_probe"], seeds=[0]), cache_dir=smoke_cache)
-    alone = run_suite("smoke", tmp_path / "alone", RunFilters(tasks=["digits"], methods=["linear_probe"], seeds=[0]),
-                      cache_dir=smoke_cache)
-    assert after_vandal.n_failed == alone.n_failed == 0
+    assert _cli(tmp_path / "shared", f"{vandal},linear_probe") == 0
+    assert _cli(tmp_path / "alone", "linear_probe") == 0
     assert _accuracy(tmp_path / "shared", vandal) < 0.2  # it trained on one label: near chance (10 classes)
     assert _accuracy(tmp_path / "shared", "linear_probe") == _accuracy(tmp_path / "alone", "linear_probe") > 0.5
 
@@ -89,11 +97,8 @@ def saboteur() -> Iterator[str]:
 
 def test_a_method_that_changes_the_fit_process_does_not_change_later_runs(
         saboteur: str, tmp_path: Path, smoke_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
-    after = run_suite("smoke", tmp_path / "shared", RunFilters(
-        tasks=["digits"], methods=[saboteur, "linear_probe"], seeds=[0]), cache_dir=smoke_cache)
-    alone = run_suite("smoke", tmp_path / "alone", RunFilters(tasks=["digits"], methods=["linear_probe"], seeds=[0]),
-                      cache_dir=smoke_cache)
-    assert after.n_failed == alone.n_failed == 0
+    assert _cli(tmp_path / "shared", f"{saboteur},linear_probe") == 0
+    assert _cli(tmp_path / "alone", "linear_probe") == 0
     assert "Saboteur changed" in caplog.text and "the next fit starts in a new one" in caplog.text
 
     def predictions(results: Path) -> pd.DataFrame:
