@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
+import scipy.stats
 
 from benchmark.analysis.stats._validation import (
     FloatArray,
@@ -31,7 +32,8 @@ from benchmark.analysis.stats.crossed import (
     crossed_t_test,
     t_quantile,
 )
-from benchmark.analysis.stats.moderation import ROBUST_Z, fit_seed_prior, posterior_variance
+from benchmark.analysis.stats.moderation import ROBUST_Z, posterior_variance
+from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
@@ -41,10 +43,10 @@ MAX_SEEDS_TO_DECIDE = 20
 
 @dataclass(frozen=True)
 class FamilyArrays(GainTestArrays):
-    """Vectorised family results, fields shaped (..., P) (prior_* shaped (...,)).
+    """Vectorised family results, fields shaped (..., P).
 
-    Fields as in :class:`PairTest`; seeds_to_decide is a float array (NaN = none, the
-    current n_seeds when already decided).
+    Fields as in :class:`PairTest` (prior_var, prior_df: each pair's prior); seeds_to_decide
+    is a float array (NaN = none, the current n_seeds when already decided).
     """
 
     seeds_to_decide: FloatArray
@@ -86,6 +88,7 @@ def crossed_family_arrays(
     candidate_weights: npt.ArrayLike | None = None,
     groups: npt.ArrayLike | None = None,
     prior_z: float | None = None,
+    pooling: str = DEFAULT_POOLING,
 ) -> FamilyArrays:
     """Vectorised core of :func:`crossed_family_test` (for simulations of many families).
 
@@ -107,25 +110,29 @@ def crossed_family_arrays(
     if not np.all(taken[..., 0]):
         raise ValueError("every pair needs its first look (weights[..., 0] must be set)")
 
-    # Prior from the family's current data.
+    # Prior from the family's current data: per pair (..., P), fitted to the pairs it may borrow from.
     fam_v = family.ms_seed / family.n_examples
     fam_d = family.n_seeds - 1.0
-    prior = fit_seed_prior(fam_v, fam_d, _offset(family), groups=groups, z=z)
-    pooled = np.where(np.isfinite(fam_v) & (fam_d > 0), fam_d, 0.0).sum(axis=-1)  # (...,)
+    prior_scale, prior_df, pooled = pair_priors(fam_v, fam_d, _offset(family), groups, z=z, pooling=pooling)
 
     # Moderated seed variance at every look.
     look_d = looks.n_seeds - 1.0  # (..., P, L)
     look_v = looks.ms_seed / looks.n_examples
-    scale = prior.scale[..., None, None] + _offset(looks)
+    scale = prior_scale[..., None] + _offset(looks)
     # Borrow only a prior worth at least the pair's own seed df (module docstring).
-    d0 = np.where(prior.df[..., None, None] >= look_d, prior.df[..., None, None], 0.0)
+    d0 = np.where(prior_df[..., None] >= look_d, prior_df[..., None], 0.0)
     post, post_df = posterior_variance(look_v, look_d, scale, d0)
-    cap = pooled[..., None, None] + np.maximum(look_d - fam_d[..., None], 0.0)
+    cap = pooled[..., None] + np.maximum(look_d - fam_d[..., None], 0.0)
     post_df = np.where(post_df > 0, np.minimum(post_df, np.maximum(cap, look_d)), 0.0)
     post_df = np.where(look_d > 0, post_df, 0.0)  # one seed: not testable (module docstring)
     # Satterthwaite weights from the larger of the pair's moderated variance and its prior
-    # scale: a seed variance that is small by chance must not also buy extra df.
-    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape))
+    # scale (per-target pooling: taken median-unbiased, x df / chi2_{df, 1/2}, as a target's prior
+    # rests on a few pairs; issue 23): a seed variance that is small by chance must not also buy
+    # extra df.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        median_factor = np.where(post_df > 0, post_df / scipy.stats.chi2.ppf(0.5, np.where(post_df > 0, post_df, 1.0)), 1.0)
+    median_factor = np.where(np.isfinite(median_factor) & (pooling == "target"), median_factor, 1.0)
+    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * median_factor
     tests = crossed_t_test(
         looks,
         post,
@@ -170,8 +177,8 @@ def crossed_family_arrays(
     seed_var = at_last(tests.seed_var)[..., None]
     s_now = family.n_seeds[..., None]
     v_proj = seed_var / cand + at_last(tests.example_term)[..., None]
-    d0_proj = np.where(prior.df[..., None, None] >= cand - 1.0, prior.df[..., None, None], 0.0)
-    df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None, None] + cand - s_now)
+    d0_proj = np.where(prior_df[..., None] >= cand - 1.0, prior_df[..., None], 0.0)
+    df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None] + cand - s_now)
     df_seed = np.maximum(df_seed, cand - 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         den = np.where(np.isinf(df_seed), 0.0, (seed_var / cand) ** 2 / df_seed)
@@ -201,8 +208,8 @@ def crossed_family_arrays(
         n_examples=np.asarray(family.n_examples, dtype=np.float64),
         seed_var=at_last(tests.seed_var),
         seed_df=at_last(tests.seed_df),
-        prior_var=prior.scale,
-        prior_df=prior.df,
+        prior_var=prior_scale,
+        prior_df=prior_df,
         n_looks=n_taken.astype(np.float64),
     )
 
@@ -265,6 +272,7 @@ def crossed_family_test(
     confidence: float = 0.95,
     design: SequentialDesign | None = None,
     groups: Sequence[Hashable] | None = None,
+    pooling: str = DEFAULT_POOLING,
 ) -> list[PairTest]:
     """Moderated crossed t test for every transfer pair of one family.
 
@@ -349,6 +357,7 @@ def crossed_family_test(
         candidates=cand,
         candidate_weights=cand_w,
         groups=np.asarray(labels),
+        pooling=pooling,
     )
     out = []
     for j in range(len(diffs)):
@@ -369,8 +378,8 @@ def crossed_family_test(
                 n_examples=int(res.n_examples[j]),
                 seed_var=float(res.seed_var[j]),
                 seed_df=float(res.seed_df[j]),
-                prior_var=float(res.prior_var),
-                prior_df=float(res.prior_df),
+                prior_var=float(res.prior_var[j]),
+                prior_df=float(res.prior_df[j]),
                 n_looks=int(res.n_looks[j]),
             )
         )
