@@ -130,7 +130,8 @@ def crossed_family_arrays(
     # rests on a few pairs; issue 23): a seed variance that is small by chance must not also buy
     # extra df.
     with np.errstate(invalid="ignore", divide="ignore"):
-        median_factor = np.where(post_df > 0, post_df / scipy.stats.chi2.ppf(0.5, np.where(post_df > 0, post_df, 1.0)), 1.0)
+        positive = np.where(post_df > 0, post_df, 1.0)
+        median_factor = np.where(post_df > 0, post_df / scipy.stats.chi2.ppf(0.5, positive), 1.0)
     median_factor = np.where(np.isfinite(median_factor) & (pooling == "target"), median_factor, 1.0)
     weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * median_factor
     tests = crossed_t_test(

@@ -270,7 +270,8 @@ def simulate_families(
     ``n_examples`` per target (an int, or one value per target, cycled); ``gain`` the true
     gain of every pair (broadcast to (n_targets, n_sources)). Pairs are ordered target-major
     (pair t * n_sources + k). ``seed_sd_factors`` (broadcast to (n_targets,)): fixed per-target
-    factors multiplying the random ones (targets that differ systematically). Memory: about 3 bytes per cell, processed per target.
+    factors multiplying the random ones (targets that differ systematically). Memory: about 3
+    bytes per cell, processed per target.
     """
     rng = check_rng(rng)
     n_families = check_count("n_families", n_families)
