@@ -195,7 +195,7 @@ def test_fit_seed_prior_properties() -> None:
 def test_single_pair_family_is_the_unmoderated_satterthwaite_t() -> None:
     # One pair: the prior has one entry, so no moderation (d0 = 0): V = MS_seed/(S N) +
     # max(0, MS_ex - MS_int)/(S N) with Satterthwaite df, the seed part's weight taken
-    # median-unbiased (x (S-1) / chi2_{S-1, 1/2}), read against scipy's t.
+    # quartile-unbiased (a pair alone on its target: x (S-1) / chi2_{S-1, 1/4}), read against scipy's t.
     method, ref = sim.crossed_correctness(np.random.default_rng(3), 4, 400, gain=0.03)
     a = stats.crossed_anova(method, ref)
     s, n = 4, 400
@@ -203,7 +203,7 @@ def test_single_pair_family_is_the_unmoderated_satterthwaite_t() -> None:
     ex_term = (a.ms_example - a.ms_interaction) / (s * n)
     assert ex_term > 0
     var = seed_term + ex_term
-    w_seed = seed_term * (s - 1) / scipy.stats.chi2.median(s - 1)
+    w_seed = seed_term * (s - 1) / scipy.stats.chi2.ppf(0.25, s - 1)
     den = w_seed**2 / (s - 1) + (a.ms_example / (s * n)) ** 2 / (n - 1)
     den += (a.ms_interaction / (s * n)) ** 2 / ((s - 1) * (n - 1))
     df = (w_seed + ex_term) ** 2 / den

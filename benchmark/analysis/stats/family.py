@@ -17,7 +17,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 
 from benchmark.analysis.stats._validation import (
     FloatArray,
@@ -33,7 +32,7 @@ from benchmark.analysis.stats.crossed import (
     t_quantile,
 )
 from benchmark.analysis.stats.moderation import ROBUST_Z, posterior_variance
-from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors
+from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors, weight_factor
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
@@ -99,7 +98,8 @@ def crossed_family_arrays(
     candidates (C,) seed counts for seeds_to_decide (default 1..20) with candidate_weights
     (C,) (default 1); groups (P,): labels of the pairs sharing reference runs (default: all
     distinct); prior_z: see :func:`benchmark.analysis.stats.moderation.fit_seed_prior`
-    (default ``ROBUST_Z``). Returns :class:`FamilyArrays` over (..., P).
+    (default ``ROBUST_Z``); pooling: which pairs lend seed variance
+    (:func:`benchmark.analysis.stats.pooling.pair_priors`). Returns :class:`FamilyArrays` over (..., P).
     """
     margin = _check_margin(margin)
     threshold_alpha = check_probability_level("threshold_alpha", threshold_alpha)
@@ -126,14 +126,11 @@ def crossed_family_arrays(
     post_df = np.where(post_df > 0, np.minimum(post_df, np.maximum(cap, look_d)), 0.0)
     post_df = np.where(look_d > 0, post_df, 0.0)  # one seed: not testable (module docstring)
     # Satterthwaite weights from the larger of the pair's moderated variance and its prior
-    # scale (per-target pooling: taken median-unbiased, x df / chi2_{df, 1/2}, as a target's prior
+    # scale (per-target pooling: scaled up to a quantile's unbiased value, as a target's prior
     # rests on a few pairs; issue 23): a seed variance that is small by chance must not also buy
     # extra df.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        positive = np.where(post_df > 0, post_df, 1.0)
-        median_factor = np.where(post_df > 0, post_df / scipy.stats.chi2.ppf(0.5, positive), 1.0)
-    median_factor = np.where(np.isfinite(median_factor) & (pooling == "target"), median_factor, 1.0)
-    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * median_factor
+    factor = weight_factor(post_df, cap <= look_d) if pooling == "target" else 1.0
+    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * factor
     tests = crossed_t_test(
         looks,
         post,
@@ -297,8 +294,9 @@ def crossed_family_test(
       :meth:`SequentialDesign.looks_for` for pairs outside [first_seeds, max_seeds].
     - groups: one label per pair naming the reference runs it is compared with (the target;
       pairs on one target share them). Default: pairs with identical correct_ref arrays form
-      a group. The prior's heterogeneity is measured between groups (module docstring of
-      :mod:`benchmark.analysis.stats.moderation`).
+      a group. With ``pooling="target"`` (default) a pair borrows seed variance only from
+      its group's pairs; with ``"family"`` from every pair, heterogeneity measured between
+      groups (:mod:`benchmark.analysis.stats.pooling`).
 
     The variance prior is fitted once to every pair's full data and applied at every look.
     Pure; ~70 pairs of 3 x 1000 take a few milliseconds.
