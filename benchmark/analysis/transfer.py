@@ -5,8 +5,8 @@ Families: the pairs of one method at one target budget in one suite (the referen
 baselines ``scratch`` and ``linear_probe`` are methods too, so each is its own family). Nothing in a family depends
 on another method's runs, so adding or removing a method never changes another method's
 numbers. Within a family the verdict test is the moderated crossed t test of
-:func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared across the
-family's pairs, empirical Bayes), its TOST gives equivalence, and both are adjusted with the
+:func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared among the
+family's pairs on the same target, empirical Bayes), its TOST gives equivalence, and both are adjusted with the
 correction. Under a sequential design (``run --until-decided``) both p-values are the
 sequential ones, valid under optional stopping.
 """

@@ -25,9 +25,9 @@ so (MS_seed + MS_ex - MS_int) / (S N) is unbiased for Var(theta_hat). The test u
 the example component truncated at 0: it is estimated with N - 1 and (S-1)(N-1) degrees of
 freedom (>= 190), so the truncation changes V negligibly, and V never drops below the seed
 stratum's own estimate. v_seed is the variance of the per-seed gains acc_M(s) - acc_R(s); it
-is the only part with few degrees of freedom (S - 1), so it is moderated across the family
-(:func:`benchmark.analysis.stats.moderation.fit_seed_prior`), among the pairs on the pair's
-target only (:mod:`benchmark.analysis.stats.pooling`; pooling across targets made the noisiest
+is the only part with few degrees of freedom (S - 1), so it is moderated
+(:func:`benchmark.analysis.stats.moderation.fit_seed_prior`) among the family's pairs on the
+pair's target only (:mod:`benchmark.analysis.stats.pooling`; pooling across targets made the noisiest
 target's pairs reject up to 1.8x alpha, issue 23): v_j is shrunk towards
 s0^2 + MS_int_j / N_j (the common seed variance plus the pair's own churn floor, known
 precisely) with prior df d0, giving min(d0 + S_j - 1, D) degrees of freedom, D = sum_j (S_j - 1)

@@ -32,7 +32,7 @@ Two estimators, both arrays with the family on the last axis and any leading bat
 
   The verdicts fit it to the pairs of one target at a time (:mod:`.pooling`, issue 23): fitted
   across targets, the calibration below holds on average over the family's pairs but not per
-  target when targets differ systematically (the noisiest target's pairs rejected 1.4-1.9x
+  target when targets differ systematically (the noisiest target's pairs rejected 1.4-2.1x
   alpha with seed SDs 18x apart). Combined with the rule of the crossed test (a pair borrows
   the prior only when d0 >= its own seed df), simulated type-I error stays at or below nominal at alpha,
   alpha / 6 and alpha / 18, and 95% intervals cover 95-96%, at 3 and 5 seeds, for families

@@ -5,8 +5,8 @@ Choices (:data:`POOLINGS`):
 - ``"target"`` (default): each target's pairs (its sources, which share the target's
   reference runs and noise level) get a prior fitted to that target's pairs only. Targets
   never lend seed variance to each other, so a noisy target's variance is not pulled down by
-  quiet ones (and a quiet target's is not pulled up): the calibration holds per target,
-  whatever the targets' seed variances (issue 23).
+  quiet ones (and a quiet target's is not pulled up): simulated type-I error and coverage
+  hold per target, with seed SDs 18x apart (issue 23; README, Calibration).
 - ``"family"``: one prior fitted to every pair of the family, heterogeneity measured between
   targets (the design before issue 23). Valid on average over the family's pairs, but not
   for each target when targets differ systematically in seed variance: the noisiest
@@ -32,17 +32,18 @@ POOLINGS = ("target", "family")
 #: K pairs of d df each on one target pool to K d / (1 + (K - 1) R) effective df. R is the
 #: squared correlation of their per-seed gains (1/4 when method and reference seed variances
 #: are equal). Simulated (6 targets x 3 sources, fixed 18x seed-SD spread, 3 and 5 seeds, the
-#: three regimes), R = 0 (the plain sum) rejected 1.05-1.2x alpha on every target and up to 2x
-#: at alpha / 18; R = 1/4 up to 1.1x / 1.6x; R = 1/2 at most 1.04x / 1.5x (within MC error),
-#: intervals covering 95.0-96.0%.
+#: three regimes; before the weight factor below), R = 0 (the plain sum) rejected 1.05-1.2x
+#: alpha on every target and up to 2x at alpha / 18; R = 1/4 up to 1.1x / 1.6x; R = 1/2 at
+#: most 1.04x / 1.5x (within MC error), intervals covering 95.0-96.0%.
 SHARED_REFERENCE_R = 0.5
 
 #: Quantiles q of the Satterthwaite weight factor df / chi2_{df, q} (:func:`weight_factor`): 1/2
 #: (median-unbiased) for a pair pooled with others on its target; 1/4 for a pair alone on its
 #: target (its own seeds only). Simulated at 3 seeds (fixed 18x spread), without the factor
 #: 6 x 2 families rejected 1.3-2x alpha / 18 on every target (balanced); alone, q = 1/2 let the
-#: noisiest target reject 2.4x at alpha / 6 and 4x at alpha / 18, q = 1/4 at most 1.4x / 1.7x
-#: (within MC error), at the price of over-covering quiet lone targets (up to 99%).
+#: noisiest target reject 2.4x at alpha / 6 and 4x at alpha / 18, q = 1/4 at most 1.2x / 0.9x
+#: (at 5 seeds 1.5 +- 0.3x / 2.9 +- 0.7x, balanced), at the price of over-covering quiet lone
+#: targets (up to 99% at 3 seeds, balanced).
 WEIGHT_QUANTILE = 0.5
 LONE_WEIGHT_QUANTILE = 0.25
 
