@@ -569,3 +569,32 @@ def test_type_one_error_per_target_under_fixed_heterogeneity(regime: str, n_seed
         rates = (p < threshold).mean(axis=(0, 2))
         bound = rate_bound(threshold, 1500 * 3)
         assert rates.max() <= bound, f"{regime}, {n_seeds} seeds at {threshold:.4f}: per-target type-I {rates}"
+
+
+def test_per_target_priors_are_fitted_to_each_target_alone() -> None:
+    # pooling="target": a target's pairs get fit_seed_prior of that target's pairs only, with
+    # pooled df sum(d) / (1 + (K - 1) / 2); a target with one pair gets df 0 (no borrowing);
+    # pooling="family": one prior for all, pooled df sum(d).
+    v = np.array([[1.0, 1.3, 0.8, 9.0, 12.0, 4.0]])
+    d = np.full((1, 6), 2.0)
+    c = np.full((1, 6), 0.1)
+    groups = np.array([0, 0, 0, 1, 1, 2])
+    scale, df, pooled = stats.pair_priors(v, d, c, groups)
+    for members in ([0, 1, 2], [3, 4]):
+        prior = stats.fit_seed_prior(v[:, members], d[:, members], c[:, members])
+        assert np.allclose(scale[0, members], prior.scale[0]) and np.all(df[0, members] == prior.df[0])
+    assert pooled[0].tolist() == [3.0, 3.0, 3.0, 4 / 1.5, 4 / 1.5, 2.0]
+    assert df[0, 5] == 0.0 and scale[0, 5] == pytest.approx(4.0 - 0.1)
+    fam_scale, fam_df, fam_pooled = stats.pair_priors(v, d, c, groups, pooling="family")
+    prior = stats.fit_seed_prior(v, d, c, groups=groups)
+    assert np.all(fam_scale == prior.scale[0]) and np.all(fam_df == prior.df[0]) and np.all(fam_pooled == 12.0)
+    with pytest.raises(ValueError, match="pooling"):
+        stats.pair_priors(v, d, c, groups, pooling="everything")
+
+
+def test_weight_factor_is_df_over_a_chi_square_quantile() -> None:
+    from benchmark.analysis.stats.pooling import weight_factor
+
+    got = weight_factor([2.0, 4.0, 2.0, 0.0, np.inf], [False, False, True, True, False])
+    want = [2 / scipy.stats.chi2.median(2), 4 / scipy.stats.chi2.median(4), 2 / scipy.stats.chi2.ppf(0.25, 2), 1, 1]
+    assert np.allclose(got, want, rtol=1e-12)
