@@ -29,7 +29,16 @@ suite's S0 = 5, K = 8, weights sequential_weights(S0, K), a pair stops when its 
 or TOST p is below 0.05, and with futility also when no seed count up to K is projected to
 decide it): per-pair type-I, family-wise error after Holm, power at 2 points, mean seeds
 used; and a
-robustness block with strong heterogeneity (seed SDs exp(1.0 Z)). Runtime ~3 minutes on
+robustness block with strong heterogeneity (seed SDs exp(1.0 Z)).
+
+First, the per-target block (issue 23; ``--per-target R`` null families per row, default 2000,
+0 skips it; ``--per-target-only``): targets whose seed SDs differ by FIXED factors spanning 18x
+(log-spaced, times exp(0.3 Z)), families of 2 x 3, 6 x 1, 6 x 3 and 18 x 2 targets x sources,
+3 and 5 seeds, each regime; for NEW (per-target pooling, the verdicts' default) and TODAY
+(pooling="family", the procedure before issue 23) the WORST target's type-I at alpha, alpha/6,
+alpha/18 and alpha/m (the family's strictest Holm/BH threshold), as a multiple of the
+threshold, the range of the per-target 95% coverage, and power at 1 and 2 points. It runs
+sim.family_tests, i.e. crossed_family_arrays, the function behind the verdicts (~4 minutes). Runtime ~3 minutes on
 2 cores, most of it the old bootstrap at 5 seeds (``--quick``: a quarter of the
 replications, ~1 minute).
 """
@@ -174,16 +183,90 @@ def heterogeneity_block(n_families: int, seed: int) -> None:
     print_table(header, rows)
 
 
+# --------------------------------------------------------------------------- per target (issue 23)
+
+#: Family shapes (targets x sources) of the per-target block.
+SHAPES = ((2, 3), (6, 1), (6, 3), (18, 2))
+#: Fixed per-target seed-SD factors span this ratio (quietest to noisiest), log-spaced.
+SD_RATIO = 18.0
+PER_TARGET_GAINS = (0.01, 0.02)
+
+
+def fixed_factors(n_targets: int) -> npt.NDArray[np.float64]:
+    """Per-target seed-SD factors, log-spaced from 1/sqrt(SD_RATIO) to sqrt(SD_RATIO)."""
+    half = math.log(SD_RATIO) / 2
+    out: npt.NDArray[np.float64] = np.exp(np.linspace(-half, half, n_targets))
+    return out
+
+
+def worst(hits: npt.NDArray[np.bool_], threshold: float) -> str:
+    """The largest per-target rate (hits shaped (R, T, K)) as a multiple of the threshold, +- its MC SE."""
+    rates = hits.mean(axis=(0, 2))
+    t = int(np.argmax(rates))
+    n = hits.shape[0] * hits.shape[2]
+    se = math.sqrt(max(rates[t] * (1 - rates[t]), 1e-12) / n)
+    return f"{rates[t] / threshold:.2f}+-{se / threshold:.2f}(t{t + 1})"
+
+
+def per_target_block(n_families: int, seed: int) -> None:
+    print(f"\nPer target (issue 23): fixed per-target seed-SD factors spanning {SD_RATIO:g}x (t1 quietest, tT"
+          f" noisiest), plus exp({SPREAD} Z); {n_families} null families per row. typeI columns: the WORST target's"
+          " rate / threshold +- MC SE (which target); cover: the lowest-highest per-target coverage of the 95%"
+          " interval (null and gain data); power at alpha in the right direction, NEW (per-target pooling) /"
+          " TODAY (family pooling)")
+    header = ["regime", "S", "shape", "test", "typeI@a", "typeI@a/6", "typeI@a/18", "typeI@a/m", "cover95"]
+    header += [f"power@{int(100 * g)}pt" for g in PER_TARGET_GAINS]
+    rows = []
+    for k, regime in enumerate(REGIMES):
+        for n_seeds in SEEDS:
+            for n_targets, n_sources in SHAPES:
+                rng = np.random.default_rng(seed + 1000 * k + 100 * n_seeds + n_targets * 10 + n_sources)
+                kw = {"regime": regime, "n_seeds": n_seeds, "n_examples": N_EXAMPLES, "seed_sd_spread": SPREAD,
+                      "n_targets": n_targets, "n_sources": n_sources, "seed_sd_factors": fixed_factors(n_targets)}
+                m = n_targets * n_sources
+                null = sim.simulate_families(rng, n_families=n_families, **kw)  # type: ignore[arg-type]
+                gains = [sim.simulate_families(rng, n_families=max(1, n_families // 2), gain=g, **kw)  # type: ignore[arg-type]
+                         for g in PER_TARGET_GAINS]
+                powers: dict[str, list[float]] = {}
+                for pooling in ("target", "family"):
+                    res = sim.family_tests(null, n_seeds, threshold_alpha=ALPHA / m, pooling=pooling)
+                    p = res.p_value.reshape(n_families, n_targets, n_sources)
+                    cover = [((res.ci_low <= 0) & (0 <= res.ci_high)).reshape(n_families, n_targets, n_sources)]
+                    powers[pooling] = []
+                    for g, sample in zip(PER_TARGET_GAINS, gains, strict=True):
+                        r = sim.family_tests(sample, n_seeds, pooling=pooling)
+                        powers[pooling].append(float(np.mean((r.p_value < ALPHA) & (r.estimate > 0))))
+                        cover.append(((r.ci_low <= g) & (g <= r.ci_high)).reshape(-1, n_targets, n_sources))
+                    per_target = np.concatenate(cover).mean(axis=(0, 2))
+                    cells = [worst(p < t, t) for t in (*THRESHOLDS, ALPHA / m)]
+                    rows.append([regime, str(n_seeds), f"{n_targets}x{n_sources}",
+                                 "NEW" if pooling == "target" else "TODAY", *cells,
+                                 f"{per_target.min():.3f}-{per_target.max():.3f}"])
+                for row, pooling in ((rows[-2], "target"), (rows[-1], "family")):
+                    row += [f"{powers[pooling][i]:.3f}" for i in range(len(PER_TARGET_GAINS))]
+    print_table(header, rows)
+    print("(a/m: the strictest Holm/BH threshold of the family's m pairs; MC SE of a rate over R x K tests, the tests"
+          " of one family are correlated so the real error is ~1.5x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=1000)
     parser.add_argument("--old-pairs", type=int, default=1000)
     parser.add_argument("--resamples", type=int, default=1999)
     parser.add_argument("--quick", action="store_true", help="a quarter of the replications")
+    parser.add_argument("--per-target", type=int, default=2000, metavar="R",
+                        help="null families per row of the per-target block (issue 23; 0 = skip it)")
+    parser.add_argument("--per-target-only", action="store_true", help="only the per-target block")
     args = parser.parse_args()
     scale = 4 if args.quick else 1
     n_families, n_old = args.families // scale, args.old_pairs // scale
     start = time.perf_counter()
+    if args.per_target > 0:
+        per_target_block(max(1, args.per_target // scale), seed=30_000)
+    if args.per_target_only:
+        print(f"\n{time.perf_counter() - start:.0f} s")
+        return
     print(
         f"NEW: {n_families} null families x 12 pairs (+ {n_families // 2} per gain); OLD: "
         f"{n_old} null pairs (+ {int(0.4 * n_old)} per gain), B = {args.resamples}; "

@@ -559,3 +559,14 @@ def test_a_correct_column_that_disagrees_with_the_labels_counts_as_failed(
     tables = compute_leaderboards(scan_runs(tmp_path), n_resamples=N_RESAMPLES)
     row = tables.per_task.set_index(["method", "source"]).loc[("finetune", "src")]
     assert row["n_failed"] == 1 and row["n_seeds"] == 1
+
+
+def test_seed_variance_is_borrowed_only_within_a_target(toy: Path) -> None:
+    # Issue 23: a pair uses its own seeds' variance or borrows from the pairs on its own target.
+    tm = _csv(toy, "transfer_matrix.csv")
+    tested = tm[tm["n_seeds"] >= 2]
+    assert (tested["seed_sd"] >= 0).all()  # 0: `copy` predicts exactly as the reference
+    for r in tested.itertuples(index=False):
+        assert r.seed_sd_from == "own" or r.seed_sd_from.endswith(f" pairs on {r.target}"), r
+    alone = tested[tested["method"].isin(["scratch", "copy", "linear_probe"])]
+    assert (alone["seed_sd_from"] == "own").all()

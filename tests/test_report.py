@@ -103,6 +103,7 @@ def test_report_content(toy_report: tuple[Path, list[Path]]) -> None:
     assert "Synthetic data" in md
     assert "| hybrid | t1 | t3 | 100 | 3 | 0 | 0 | 3 |" in md  # missing runs are shown
     assert "heatmap_toy__finetune__budget100.png" in md and "gain_toy__finetune.png" in md
+    assert "seed variance its pairs use" in md and re.search(r"\| SD \d+\.\d pts; \d+ own", md)  # issue 23
     html_text = (results / "report" / "index.html").read_text(encoding="utf-8")
     assert 'class="note"' in html_text
 

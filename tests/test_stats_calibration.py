@@ -194,7 +194,8 @@ def test_fit_seed_prior_properties() -> None:
 
 def test_single_pair_family_is_the_unmoderated_satterthwaite_t() -> None:
     # One pair: the prior has one entry, so no moderation (d0 = 0): V = MS_seed/(S N) +
-    # max(0, MS_ex - MS_int)/(S N) with Satterthwaite df, read against scipy's t.
+    # max(0, MS_ex - MS_int)/(S N) with Satterthwaite df, the seed part's weight taken
+    # quartile-unbiased (a pair alone on its target: x (S-1) / chi2_{S-1, 1/4}), read against scipy's t.
     method, ref = sim.crossed_correctness(np.random.default_rng(3), 4, 400, gain=0.03)
     a = stats.crossed_anova(method, ref)
     s, n = 4, 400
@@ -202,9 +203,10 @@ def test_single_pair_family_is_the_unmoderated_satterthwaite_t() -> None:
     ex_term = (a.ms_example - a.ms_interaction) / (s * n)
     assert ex_term > 0
     var = seed_term + ex_term
-    den = seed_term**2 / (s - 1) + (a.ms_example / (s * n)) ** 2 / (n - 1)
+    w_seed = seed_term * (s - 1) / scipy.stats.chi2.ppf(0.25, s - 1)
+    den = w_seed**2 / (s - 1) + (a.ms_example / (s * n)) ** 2 / (n - 1)
     den += (a.ms_interaction / (s * n)) ** 2 / ((s - 1) * (n - 1))
-    df = var**2 / den
+    df = (w_seed + ex_term) ** 2 / den
     se = math.sqrt(var)
     (res,) = stats.crossed_family_test([(method, ref)], margin=0.02, threshold_alpha=0.01)
     assert res.estimate == pytest.approx(a.gain)
@@ -253,7 +255,7 @@ def test_list_api_matches_vectorised_and_detects_shared_references() -> None:
     vec = stats.crossed_family_arrays(looks, np.ones((6, 1)), ms, groups=np.repeat([0, 1, 2], 2))
     assert np.allclose([r.p_value for r in auto], vec.p_value, rtol=1e-12)
     assert np.allclose([r.ci_low for r in auto], vec.ci_low, rtol=1e-12)
-    assert all(r.prior_df == float(vec.prior_df) for r in auto)
+    assert [r.prior_df for r in auto] == vec.prior_df.tolist()
 
 
 def test_pairs_of_different_sizes_and_single_seed_pairs() -> None:
@@ -545,3 +547,54 @@ def test_tost_false_equivalence_at_the_margin(regime: str) -> None:
     assert float(np.mean(p_tost < ALPHA)) <= rate_bound(ALPHA, p_tost.size)
     null = sim.simulate_families(rng, n_families=200, regime=regime, n_seeds=5)
     assert float(np.mean(sim.family_tests(null, 5, margin=margin).p_tost < ALPHA)) > 0.2
+
+
+@functools.cache
+def fixed_heterogeneity_family(regime: str, n_seeds: int) -> object:
+    """1500 null families of 6 targets x 3 sources whose seed SDs differ by fixed factors 18x apart."""
+    factors = np.exp(np.linspace(-math.log(18) / 2, math.log(18) / 2, 6))
+    rng = np.random.default_rng(5000 + 10 * n_seeds + REGIMES.index(regime))
+    return sim.simulate_families(rng, n_families=1500, regime=regime, n_targets=6, n_sources=3, n_seeds=n_seeds,
+                                 seed_sd_spread=0.0, seed_sd_factors=factors)
+
+
+@pytest.mark.parametrize(("regime", "n_seeds"), [("balanced", 3), ("seed-dominated", 3), ("balanced", 5)])
+def test_type_one_error_per_target_under_fixed_heterogeneity(regime: str, n_seeds: int) -> None:
+    # Issue 23: every target's pairs, the noisiest and the quietest, keep type-I <= alpha (within
+    # 3 MC SE) at alpha and alpha/6. Pooling seed variance across targets (pooling="family")
+    # fails this: its noisiest target rejected 1.8x alpha (balanced, 3 seeds).
+    sample = fixed_heterogeneity_family(regime, n_seeds)
+    p = sim.family_tests(sample, n_seeds).p_value.reshape(1500, 6, 3)  # type: ignore[arg-type]
+    for threshold in (ALPHA, ALPHA / 6):
+        rates = (p < threshold).mean(axis=(0, 2))
+        bound = rate_bound(threshold, 1500 * 3)
+        assert rates.max() <= bound, f"{regime}, {n_seeds} seeds at {threshold:.4f}: per-target type-I {rates}"
+
+
+def test_per_target_priors_are_fitted_to_each_target_alone() -> None:
+    # pooling="target": a target's pairs get fit_seed_prior of that target's pairs only, with
+    # pooled df sum(d) / (1 + (K - 1) / 2); a target with one pair gets df 0 (no borrowing);
+    # pooling="family": one prior for all, pooled df sum(d).
+    v = np.array([[1.0, 1.3, 0.8, 9.0, 12.0, 4.0]])
+    d = np.full((1, 6), 2.0)
+    c = np.full((1, 6), 0.1)
+    groups = np.array([0, 0, 0, 1, 1, 2])
+    scale, df, pooled = stats.pair_priors(v, d, c, groups)
+    for members in ([0, 1, 2], [3, 4]):
+        prior = stats.fit_seed_prior(v[:, members], d[:, members], c[:, members])
+        assert np.allclose(scale[0, members], prior.scale[0]) and np.all(df[0, members] == prior.df[0])
+    assert pooled[0].tolist() == [3.0, 3.0, 3.0, 4 / 1.5, 4 / 1.5, 2.0]
+    assert df[0, 5] == 0.0 and scale[0, 5] == pytest.approx(4.0 - 0.1)
+    fam_scale, fam_df, fam_pooled = stats.pair_priors(v, d, c, groups, pooling="family")
+    prior = stats.fit_seed_prior(v, d, c, groups=groups)
+    assert np.all(fam_scale == prior.scale[0]) and np.all(fam_df == prior.df[0]) and np.all(fam_pooled == 12.0)
+    with pytest.raises(ValueError, match="pooling"):
+        stats.pair_priors(v, d, c, groups, pooling="everything")
+
+
+def test_weight_factor_is_df_over_a_chi_square_quantile() -> None:
+    from benchmark.analysis.stats.pooling import weight_factor
+
+    got = weight_factor([2.0, 4.0, 2.0, 0.0, np.inf], [False, False, True, True, False])
+    want = [2 / scipy.stats.chi2.median(2), 4 / scipy.stats.chi2.median(4), 2 / scipy.stats.chi2.ppf(0.25, 2), 1, 1]
+    assert np.allclose(got, want, rtol=1e-12)

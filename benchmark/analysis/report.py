@@ -4,7 +4,8 @@ Everything is read from the leaderboard CSVs (built from ``runs/`` first when th
 absent), so the report shows exactly what the CSVs say. Per suite it contains:
 
 - "what this suite can see": per target and budget, the controls against their expected
-  direction, the minimum detectable effect and how many fusion pairs are decided;
+  direction, the minimum detectable effect, how many fusion pairs are decided and the seed
+  variance their tests use (own seeds, or borrowed from which pairs and targets);
 - the leaderboard table of each target budget, and gain against budget;
 - the pairs judged negative (negative transfer) and the runs that failed or are missing;
 - transferability estimators ranked by how well they predict finetune's gain per target;
@@ -115,6 +116,16 @@ def _pairs_table(doc: Document, rows: pd.DataFrame, with_method: bool, table: Ta
 DECIDED = (stats.POSITIVE, stats.NEGATIVE, stats.EQUIVALENT)
 
 
+def _seed_variance_line(pairs: pd.DataFrame) -> str:
+    """One target's tested pairs: median per-seed gain SD, and whose seeds it came from."""
+    if "seed_sd_from" not in pairs or pairs.empty:
+        return "–"
+    sources = pairs["seed_sd_from"].fillna("").astype(str)
+    parts = [f"{(sources == s).sum()} {'own' if s == 'own' else 'borrowed from ' + s}"
+             for s in sorted(set(sources) - {""}, key=lambda s: (s != "own", s))]
+    return f"SD {fmt_points(pairs['seed_sd'].median(), False)} pts; " + ("; ".join(parts) or "–")
+
+
 def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, per_task: pd.DataFrame,
                      roles: Roles) -> None:
     """Per target and budget: the controls against their expected direction, the MDE and the
@@ -150,11 +161,13 @@ def _what_it_can_see(doc: Document, tm: pd.DataFrame, controls: pd.DataFrame, pe
         rows.append({"target": target, "budget": str(budget),
                      "reference": fmt_points(reference.get((target, budget)), False),
                      "decided": f"{int(here_tested['verdict'].isin(DECIDED).sum())}/{len(here_tested)}",
-                     "mde": fmt_points(here_tested["mde"].median(), False), "controls": "; ".join(marks) or "–"})
+                     "mde": fmt_points(here_tested["mde"].median(), False), "controls": "; ".join(marks) or "–",
+                     "seed_var": _seed_variance_line(here_tested)})
     doc.table([text("target", "target"), text("budget", "budget", right=True),
                text(f"{roles.reference} acc.", "reference", right=True),
                text("fusion pairs decided", "decided", right=True), text("median MDE", "mde", right=True),
-               text(f"{roles.judge} controls (✓ = expected verdict)", "controls")], rows)
+               text(f"{roles.judge} controls (✓ = expected verdict)", "controls"),
+               text("seed variance its pairs use", "seed_var")], rows)
     if controls.empty:
         doc.para("This suite runs no controls, so nothing shows it could see an effect if one were "
                  "there; add `controls: [more, shuffled]` to its suite file.", note=True)

@@ -209,8 +209,12 @@ TRANSFER = Table(
                fmt=fmt_points),
         Column("se", float,
                ('Standard error of the gain from the crossed variance-components model (seed part moderated across '
-                'the family).')),
+                "the pairs on the pair's target).")),
         Column("df", float, 'Satterthwaite degrees of freedom of that standard error (the t reference).'),
+        Column("seed_sd", float, ("SD of the per-seed gain the test uses (√ of its seed variance, own or borrowed);"
+                                  " accuracy units."), label="seed SD", fmt=fmt_points),
+        Column("seed_sd_from", str, ('`own` (the pair\'s own seeds only) or the pairs it borrowed seed variance from,'
+                                     ' `<k> pairs on <targets>` (README, Calibration).')),
         Column("ci_low", float,
                ('Lower end of the 95% CI of the gain, `gain ± t(0.975, df) · se` (under `--until-decided`: the '
                 "intersection of the looks' intervals, a confidence sequence)."), fmt=fmt_points),

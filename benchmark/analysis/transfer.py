@@ -5,8 +5,8 @@ Families: the pairs of one method at one target budget in one suite (the referen
 baselines ``scratch`` and ``linear_probe`` are methods too, so each is its own family). Nothing in a family depends
 on another method's runs, so adding or removing a method never changes another method's
 numbers. Within a family the verdict test is the moderated crossed t test of
-:func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared across the
-family's pairs, empirical Bayes), its TOST gives equivalence, and both are adjusted with the
+:func:`~benchmark.analysis.stats.crossed_family_test` (seed variance shared among the
+family's pairs on the same target, empirical Bayes), its TOST gives equivalence, and both are adjusted with the
 correction. Under a sequential design (``run --until-decided``) both p-values are the
 sequential ones, valid under optional stopping.
 """
@@ -80,6 +80,24 @@ def _pair_sample(store: RunResults, comp: PairKey, row: Row) -> PairSample | Non
     return PairSample(suite, method, source, target, budget, tuple(paired), matrix[:k], matrix[k:])
 
 
+def seed_variance_sources(targets: list[str], tests: list[stats.PairTest],
+                          pooling: str = stats.DEFAULT_POOLING) -> list[str]:
+    """Per pair of one family: ``own`` when its seed variance is its own seeds' alone, else
+    ``<k> pairs on <targets>``, the pairs its prior was fitted to (the rule of
+    :func:`~benchmark.analysis.stats.crossed_family_test`: a pair borrows when the prior's df is at
+    least its own seed df; the prior is fitted to the testable pairs on its target, or on every
+    target with ``pooling="family"``)."""
+    out = []
+    for target, test in zip(targets, tests, strict=True):
+        if not (test.n_seeds >= 2 and test.prior_df > 0 and test.prior_df >= test.n_seeds - 1):
+            out.append("own" if test.n_seeds >= 2 else "")
+            continue
+        pool = [t for t, other in zip(targets, tests, strict=True)
+                if other.n_seeds >= 2 and (pooling == "family" or t == target)]
+        out.append(f"{len(pool)} pairs on {', '.join(sorted(set(pool)))}")
+    return out
+
+
 def transfer_and_significance(
     store: RunResults, settings: AnalysisSettings, designs: Mapping[str, SequentialDesign],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[PairKey, PairSample]]:
@@ -104,7 +122,8 @@ def transfer_and_significance(
             [(samples[c].correct_method, samples[c].correct_ref) for c in members],
             margin=settings.margin, threshold_alpha=settings.alpha / len(members),
             design=designs.get(suite), groups=[c.target for c in members])
-        for comp, test in zip(members, tests, strict=True):
+        lenders = seed_variance_sources([c.target for c in members], tests)
+        for comp, test, lender in zip(members, tests, lenders, strict=True):
             sample = samples[comp]
             acc_m = stats.accuracies_from_correct(sample.correct_method)
             acc_r = stats.accuracies_from_correct(sample.correct_ref)
@@ -115,7 +134,8 @@ def transfer_and_significance(
                 method_accuracy=float(np.mean(acc_m)), reference_accuracy=ref, gain=gain,
                 relative_gain=gain / ref if ref > 0 else math.nan, se=test.se, df=test.df,
                 ci_low=test.ci_low, ci_high=test.ci_high, p_value=test.p_value, p_equivalence=test.p_tost,
-                mde=test.mde, seeds_to_decide=test.seeds_to_decide, ntg=stats.negative_transfer_gap(gain))
+                mde=test.mde, seeds_to_decide=test.seeds_to_decide, ntg=stats.negative_transfer_gap(gain),
+                seed_sd=math.sqrt(test.seed_var) if test.seed_var >= 0 else math.nan, seed_sd_from=lender)
             sig_rows.append(sample.row(TEST_CROSSED, statistic=test.statistic, df=test.df, p_value=test.p_value))
             sig_rows.append(sample.row(TEST_EQUIVALENCE, statistic=gain, df=test.df, p_value=test.p_tost))
             for _name, paired_test in PAIRED_TESTS:

@@ -15,7 +15,7 @@ bool / 0-1 shaped (S, N), column i the same test example for every seed.
 - verdict-driving test of a gain (crossed seeds x examples design):
   :func:`crossed_family_test` (one family of pairs: moderated variance-components t test,
   CI, TOST, MDE, seeds to decide, sequential looks) built from :func:`crossed_mean_squares`,
-  :func:`fit_seed_prior` and :func:`crossed_t_test`; limma's :func:`fit_f_dist` /
+  :func:`fit_seed_prior` (per target: :func:`pair_priors`) and :func:`crossed_t_test`; limma's :func:`fit_f_dist` /
   :func:`squeeze_var`; adaptive seeds: :class:`SequentialDesign`, :func:`sequential_weights`,
   :func:`sequential_p_value`; simulation of the design: :mod:`.simulate`
 - multiple comparisons: :func:`adjust_pvalues` (``"holm"``, ``"bh"``, ``"none"``; one family
@@ -106,6 +106,7 @@ from benchmark.analysis.stats.paired import (
     wilcoxon_seeds,
 )
 from benchmark.analysis.stats.pooled import MeanInterval, crossed_mean_interval
+from benchmark.analysis.stats.pooling import DEFAULT_POOLING, POOLINGS, pair_priors
 from benchmark.analysis.stats.sequential import (
     SequentialDesign,
     sequential_p_value,
@@ -129,6 +130,9 @@ from benchmark.analysis.stats.transferability import (
 )
 
 __all__ = [
+    "DEFAULT_POOLING",
+    "POOLINGS",
+    "pair_priors",
     "AnalysisSettings",
     "CORRECTIONS",
     "DEFAULTS",

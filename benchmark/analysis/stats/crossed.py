@@ -25,11 +25,14 @@ so (MS_seed + MS_ex - MS_int) / (S N) is unbiased for Var(theta_hat). The test u
 the example component truncated at 0: it is estimated with N - 1 and (S-1)(N-1) degrees of
 freedom (>= 190), so the truncation changes V negligibly, and V never drops below the seed
 stratum's own estimate. v_seed is the variance of the per-seed gains acc_M(s) - acc_R(s); it
-is the only part with few degrees of freedom (S - 1), so it is moderated across the family
-(:func:`benchmark.analysis.stats.moderation.fit_seed_prior`): v_j is shrunk towards
+is the only part with few degrees of freedom (S - 1), so it is moderated
+(:func:`benchmark.analysis.stats.moderation.fit_seed_prior`) among the family's pairs on the
+pair's target only (:mod:`benchmark.analysis.stats.pooling`; pooling across targets made the noisiest
+target's pairs reject up to 1.8x alpha, issue 23): v_j is shrunk towards
 s0^2 + MS_int_j / N_j (the common seed variance plus the pair's own churn floor, known
 precisely) with prior df d0, giving min(d0 + S_j - 1, D) degrees of freedom, D = sum_j (S_j - 1)
-(a prior fitted to the family's pairs cannot carry more information than their pooled df).
+(a prior fitted to the target's pairs cannot carry more information than their pooled df,
+discounted for their shared reference runs).
 The prior is borrowed only when it is worth at least the pair's own seed df (d0 >= S_j - 1);
 otherwise the pair keeps its own v_j with S_j - 1 df. A family of 6 targets cannot tell
 whether its targets' seed variances are alike; when its bound on d0 is that loose, the
@@ -41,7 +44,10 @@ t is exact.
 Test (:func:`crossed_t_test`; a whole family: :func:`~.family.crossed_family_test`).
 Satterthwaite (1946) degrees of freedom for V as a linear combination of the moderated
 v_seed, MS_ex (N - 1 df) and MS_int ((S-1)(N-1) df), with the seed weight computed from
-max(moderated v_seed, s0^2 + MS_int / N) rather than from the estimate alone: plug-in
+max(moderated v_seed, s0^2 + MS_int / N) rather than from the estimate alone (per-target
+pooling: that, times df / chi2_{df, 1/2}, the median-unbiased value, as a target's prior rests
+on a few pairs; without it 6 targets x 2 sources, balanced, 3 seeds rejected 1.3-2x at
+alpha / 18 on every target): plug-in
 weights give many df exactly when v_seed is small by chance, i.e. when |t| is large, and
 the unmoderated test then rejected 1.2-1.4x / 2-2.6x / 3.4-4.3x too often at alpha /
 alpha/6 / alpha/18 (seed-dominated and balanced regimes, 3 seeds). t = theta_hat / sqrt(V)

@@ -31,7 +31,8 @@ from benchmark.analysis.stats.crossed import (
     crossed_t_test,
     t_quantile,
 )
-from benchmark.analysis.stats.moderation import ROBUST_Z, fit_seed_prior, posterior_variance
+from benchmark.analysis.stats.moderation import ROBUST_Z, posterior_variance
+from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors, weight_factor
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
@@ -41,10 +42,10 @@ MAX_SEEDS_TO_DECIDE = 20
 
 @dataclass(frozen=True)
 class FamilyArrays(GainTestArrays):
-    """Vectorised family results, fields shaped (..., P) (prior_* shaped (...,)).
+    """Vectorised family results, fields shaped (..., P).
 
-    Fields as in :class:`PairTest`; seeds_to_decide is a float array (NaN = none, the
-    current n_seeds when already decided).
+    Fields as in :class:`PairTest` (prior_var, prior_df: each pair's prior); seeds_to_decide
+    is a float array (NaN = none, the current n_seeds when already decided).
     """
 
     seeds_to_decide: FloatArray
@@ -86,6 +87,7 @@ def crossed_family_arrays(
     candidate_weights: npt.ArrayLike | None = None,
     groups: npt.ArrayLike | None = None,
     prior_z: float | None = None,
+    pooling: str = DEFAULT_POOLING,
 ) -> FamilyArrays:
     """Vectorised core of :func:`crossed_family_test` (for simulations of many families).
 
@@ -96,7 +98,8 @@ def crossed_family_arrays(
     candidates (C,) seed counts for seeds_to_decide (default 1..20) with candidate_weights
     (C,) (default 1); groups (P,): labels of the pairs sharing reference runs (default: all
     distinct); prior_z: see :func:`benchmark.analysis.stats.moderation.fit_seed_prior`
-    (default ``ROBUST_Z``). Returns :class:`FamilyArrays` over (..., P).
+    (default ``ROBUST_Z``); pooling: which pairs lend seed variance
+    (:func:`benchmark.analysis.stats.pooling.pair_priors`). Returns :class:`FamilyArrays` over (..., P).
     """
     margin = _check_margin(margin)
     threshold_alpha = check_probability_level("threshold_alpha", threshold_alpha)
@@ -107,25 +110,27 @@ def crossed_family_arrays(
     if not np.all(taken[..., 0]):
         raise ValueError("every pair needs its first look (weights[..., 0] must be set)")
 
-    # Prior from the family's current data.
+    # Prior from the family's current data: per pair (..., P), fitted to the pairs it may borrow from.
     fam_v = family.ms_seed / family.n_examples
     fam_d = family.n_seeds - 1.0
-    prior = fit_seed_prior(fam_v, fam_d, _offset(family), groups=groups, z=z)
-    pooled = np.where(np.isfinite(fam_v) & (fam_d > 0), fam_d, 0.0).sum(axis=-1)  # (...,)
+    prior_scale, prior_df, pooled = pair_priors(fam_v, fam_d, _offset(family), groups, z=z, pooling=pooling)
 
     # Moderated seed variance at every look.
     look_d = looks.n_seeds - 1.0  # (..., P, L)
     look_v = looks.ms_seed / looks.n_examples
-    scale = prior.scale[..., None, None] + _offset(looks)
+    scale = prior_scale[..., None] + _offset(looks)
     # Borrow only a prior worth at least the pair's own seed df (module docstring).
-    d0 = np.where(prior.df[..., None, None] >= look_d, prior.df[..., None, None], 0.0)
+    d0 = np.where(prior_df[..., None] >= look_d, prior_df[..., None], 0.0)
     post, post_df = posterior_variance(look_v, look_d, scale, d0)
-    cap = pooled[..., None, None] + np.maximum(look_d - fam_d[..., None], 0.0)
+    cap = pooled[..., None] + np.maximum(look_d - fam_d[..., None], 0.0)
     post_df = np.where(post_df > 0, np.minimum(post_df, np.maximum(cap, look_d)), 0.0)
     post_df = np.where(look_d > 0, post_df, 0.0)  # one seed: not testable (module docstring)
     # Satterthwaite weights from the larger of the pair's moderated variance and its prior
-    # scale: a seed variance that is small by chance must not also buy extra df.
-    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape))
+    # scale (per-target pooling: scaled up to a quantile's unbiased value, as a target's prior
+    # rests on a few pairs; issue 23): a seed variance that is small by chance must not also buy
+    # extra df.
+    factor = weight_factor(post_df, cap <= look_d) if pooling == "target" else 1.0
+    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * factor
     tests = crossed_t_test(
         looks,
         post,
@@ -170,8 +175,8 @@ def crossed_family_arrays(
     seed_var = at_last(tests.seed_var)[..., None]
     s_now = family.n_seeds[..., None]
     v_proj = seed_var / cand + at_last(tests.example_term)[..., None]
-    d0_proj = np.where(prior.df[..., None, None] >= cand - 1.0, prior.df[..., None, None], 0.0)
-    df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None, None] + cand - s_now)
+    d0_proj = np.where(prior_df[..., None] >= cand - 1.0, prior_df[..., None], 0.0)
+    df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None] + cand - s_now)
     df_seed = np.maximum(df_seed, cand - 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         den = np.where(np.isinf(df_seed), 0.0, (seed_var / cand) ** 2 / df_seed)
@@ -201,8 +206,8 @@ def crossed_family_arrays(
         n_examples=np.asarray(family.n_examples, dtype=np.float64),
         seed_var=at_last(tests.seed_var),
         seed_df=at_last(tests.seed_df),
-        prior_var=prior.scale,
-        prior_df=prior.df,
+        prior_var=prior_scale,
+        prior_df=prior_df,
         n_looks=n_taken.astype(np.float64),
     )
 
@@ -265,6 +270,7 @@ def crossed_family_test(
     confidence: float = 0.95,
     design: SequentialDesign | None = None,
     groups: Sequence[Hashable] | None = None,
+    pooling: str = DEFAULT_POOLING,
 ) -> list[PairTest]:
     """Moderated crossed t test for every transfer pair of one family.
 
@@ -288,8 +294,9 @@ def crossed_family_test(
       :meth:`SequentialDesign.looks_for` for pairs outside [first_seeds, max_seeds].
     - groups: one label per pair naming the reference runs it is compared with (the target;
       pairs on one target share them). Default: pairs with identical correct_ref arrays form
-      a group. The prior's heterogeneity is measured between groups (module docstring of
-      :mod:`benchmark.analysis.stats.moderation`).
+      a group. With ``pooling="target"`` (default) a pair borrows seed variance only from
+      its group's pairs; with ``"family"`` from every pair, heterogeneity measured between
+      groups (:mod:`benchmark.analysis.stats.pooling`).
 
     The variance prior is fitted once to every pair's full data and applied at every look.
     Pure; ~70 pairs of 3 x 1000 take a few milliseconds.
@@ -349,6 +356,7 @@ def crossed_family_test(
         candidates=cand,
         candidate_weights=cand_w,
         groups=np.asarray(labels),
+        pooling=pooling,
     )
     out = []
     for j in range(len(diffs)):
@@ -369,8 +377,8 @@ def crossed_family_test(
                 n_examples=int(res.n_examples[j]),
                 seed_var=float(res.seed_var[j]),
                 seed_df=float(res.seed_df[j]),
-                prior_var=float(res.prior_var),
-                prior_df=float(res.prior_df),
+                prior_var=float(res.prior_var[j]),
+                prior_df=float(res.prior_df[j]),
                 n_looks=int(res.n_looks[j]),
             )
         )

@@ -260,6 +260,7 @@ def simulate_families(
     gain: npt.ArrayLike = 0.0,
     seed_sd_spread: float = 0.3,
     accuracy_range: tuple[float, float] = (0.7, 0.9),
+    seed_sd_factors: npt.ArrayLike = 1.0,
 ) -> FamilySample:
     """Simulate R = n_families families of n_targets x n_sources pairs (one method).
 
@@ -268,7 +269,9 @@ def simulate_families(
     reference runs shared by the target's n_sources pairs (:func:`crossed_correctness`);
     ``n_examples`` per target (an int, or one value per target, cycled); ``gain`` the true
     gain of every pair (broadcast to (n_targets, n_sources)). Pairs are ordered target-major
-    (pair t * n_sources + k). Memory: about 3 bytes per cell, processed per target.
+    (pair t * n_sources + k). ``seed_sd_factors`` (broadcast to (n_targets,)): fixed per-target
+    factors multiplying the random ones (targets that differ systematically). Memory: about 3
+    bytes per cell, processed per target.
     """
     rng = check_rng(rng)
     n_families = check_count("n_families", n_families)
@@ -279,6 +282,7 @@ def simulate_families(
     low, high = accuracy_range
     acc = rng.uniform(low, high, size=(n_families, n_targets))
     factor = np.exp(seed_sd_spread * rng.standard_normal((n_families, n_targets)))
+    factor = factor * np.broadcast_to(np.asarray(seed_sd_factors, dtype=np.float64), (n_targets,))
     per_target = []
     for t in range(n_targets):
         method, ref = crossed_correctness(
@@ -325,13 +329,13 @@ def family_tests(
     n_seeds: npt.ArrayLike,
     *,
     design: SequentialDesign | None = None,
-    **options: float,
+    **options: float | str,
 ) -> FamilyArrays:
     """:func:`~benchmark.analysis.stats.crossed.crossed_family_arrays` on simulated families.
 
     n_seeds: int or (R, P) seed counts (each pair uses its first n_seeds seeds; with a
     design, the looks first_seeds..n_seeds). ``options``: margin, threshold_alpha,
-    confidence, prior_z. Shapes: fields (R, P).
+    confidence, prior_z, pooling. Shapes: fields (R, P).
     """
     counts = np.broadcast_to(np.asarray(n_seeds, dtype=np.int64), sample.true_gain.shape)
     looks, w, cand, cand_w = _looks_for_counts(sample, counts, design)
