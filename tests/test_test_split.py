@@ -105,3 +105,46 @@ def test_validate_runs_a_method_where_the_test_split_cannot_be_reached(smoke_cac
     test_ids = set().union(*(_test_ids(t) for t in targets))
     assert len(hunts) >= 4  # every smoke target, twice (validate checks determinism)
     assert all(h["foreign"] == 0 and h["ids"] and not set(h["ids"]) & test_ids for h in hunts)
+
+
+GONE = '''\
+"""A plug-in method whose helper module disappears after it was loaded."""
+
+from dataclasses import dataclass
+
+import gone_helper
+
+from benchmark.api import Classifier, FitContext, Method, register_method
+
+
+@register_method("zz_gone")
+@dataclass
+class Gone(Method):
+    """target_only, scaled by its helper."""
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        return ctx.fit(ctx.new_classifier(), lr=ctx.config.lr * gone_helper.SCALE)
+'''
+
+
+def test_a_plug_in_file_that_no_longer_loads_fails_only_its_own_runs(
+        tmp_path: Path, smoke_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fit process loads every plug-in file the harness loaded; one that cannot load there
+    any more (its helper deleted) fails the runs of its method, with the reason, and no other."""
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    (folder / "gone_helper.py").write_text("SCALE = 1.0\n")
+    (folder / "gone_method.py").write_text(GONE)
+    monkeypatch.syspath_prepend(str(folder))
+    load_module_from_file(folder / "gone_method.py")
+    try:
+        (folder / "gone_helper.py").unlink()
+        sys.modules.pop("gone_helper", None)
+        summary = run_suite("smoke", tmp_path / "results", RunFilters(
+            tasks=["digits"], methods=["linear_probe", "zz_gone"], seeds=[0]), cache_dir=smoke_cache)
+    finally:
+        METHODS.unregister("zz_gone")
+    assert (summary.n_ok, summary.n_failed) == (1, 1), summary.line()
+    (failure,) = summary.failed
+    assert "zz_gone" in failure and "gone_method.py failed to load there" in failure
+    assert "No module named 'gone_helper'" in failure

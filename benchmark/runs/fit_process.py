@@ -171,8 +171,16 @@ def _fit_one(header: bytes, payload: bytes) -> tuple[bytes, str | None]:
     """The pickled reply to one fit, and what global state the method changed (None: nothing)."""
     before: dict[str, int] = {}
     try:
-        _prepare(*pickle.loads(header))
-        method, ctx = pickle.loads(payload)
+        unloadable = _prepare(*pickle.loads(header))
+        try:
+            method, ctx = pickle.loads(payload)
+        except ModuleNotFoundError as exc:  # its plug-in file is one that did not load here
+            if not unloadable:
+                raise
+            path, why = next(iter(unloadable.items()))
+            raise BenchmarkError(f"the fit process cannot import the method ({exc}): plug-in file {path} "
+                                 f"failed to load there ({why}); make it importable from the folder "
+                                 "you run in") from None
         before = global_state()
         model = method.fit(ctx)
         reply = FitReply(model, ctx.examples_processed, ctx.training)
@@ -215,11 +223,18 @@ def state_change(before: dict[str, int]) -> str | None:
     return next((k for k, v in before.items() if k in after and after[k] != v), None)
 
 
-def _prepare(sys_path: list[str], environ: dict[str, str], plugins: list[str]) -> None:
-    """Mirror the harness's import path, environment and plug-in files."""
+def _prepare(sys_path: list[str], environ: dict[str, str], plugins: list[str]) -> dict[str, str]:
+    """Mirror the harness's import path, environment and plug-in files. A plug-in file that
+    fails to load here (moved, or its helpers no longer importable) is skipped: it may belong
+    to another method. Returns those files with the reason."""
     sys.path[:] = sys_path
     os.environ.clear()
     os.environ.update(environ)
+    unloadable: dict[str, str] = {}
     for path in plugins:
         if path not in loaded_plugin_files():
-            load_module_from_file(path)
+            try:
+                load_module_from_file(path)
+            except Exception as exc:
+                unloadable[path] = f"{type(exc).__name__}: {exc}"
+    return unloadable
