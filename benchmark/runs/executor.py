@@ -61,7 +61,7 @@ class LocalExecutor:
         same = ws is not None and (ws.suite, ws.device, ws.cache_dir) == (
             workspace.suite, workspace.device, workspace.cache_dir)
         own = ws is None or not same
-        if own:
+        if ws is None or not same:
             ws = workspace.build()
         try:
             train_fits(ws, fits)
