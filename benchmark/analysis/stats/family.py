@@ -24,15 +24,15 @@ from benchmark.analysis.stats._validation import (
     check_probability_level,
     paired_differences,
 )
+from benchmark.analysis.stats.critical import critical_value
 from benchmark.analysis.stats.crossed import (
     GainTestArrays,
     MeanSquares,
     crossed_mean_squares,
     crossed_t_test,
-    t_quantile,
 )
 from benchmark.analysis.stats.moderation import ROBUST_Z, posterior_variance
-from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors, weight_factor
+from benchmark.analysis.stats.pooling import DEFAULT_POOLING, pair_priors
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULT_ALPHA, DEFAULT_MARGIN
 
@@ -125,17 +125,10 @@ def crossed_family_arrays(
     cap = pooled[..., None] + np.maximum(look_d - fam_d[..., None], 0.0)
     post_df = np.where(post_df > 0, np.minimum(post_df, np.maximum(cap, look_d)), 0.0)
     post_df = np.where(look_d > 0, post_df, 0.0)  # one seed: not testable (module docstring)
-    # Satterthwaite weights from the larger of the pair's moderated variance and its prior
-    # scale (per-target pooling: scaled up to a quantile's unbiased value, as a target's prior
-    # rests on a few pairs; issue 23): a seed variance that is small by chance must not also buy
-    # extra df.
-    factor = weight_factor(post_df, cap <= look_d) if pooling == "target" else 1.0
-    weight_var = np.fmax(post, np.broadcast_to(scale, post.shape)) * factor
     tests = crossed_t_test(
         looks,
         post,
         post_df,
-        weight_var=weight_var,
         margin=margin,
         threshold_alpha=threshold_alpha,
         confidence=confidence,
@@ -179,13 +172,12 @@ def crossed_family_arrays(
     df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None] + cand - s_now)
     df_seed = np.maximum(df_seed, cand - 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        den = np.where(np.isinf(df_seed), 0.0, (seed_var / cand) ** 2 / df_seed)
-        den = den + at_last(tests.example_den)[..., None]
-        df_proj = np.where(den > 0, v_proj**2 / den, np.inf)
-        se_proj = np.sqrt(v_proj)
+        seed_term = seed_var / cand
+        ex_term = at_last(tests.example_term)[..., None]
         g = np.abs(family.gain)[..., None]
-        sig = g / se_proj > t_quantile(df_proj, 1.0 - cand_w * threshold_alpha / 2.0)
-        equiv = (margin - g) / se_proj > t_quantile(df_proj, 1.0 - cand_w * threshold_alpha)
+        levels = cand_w * threshold_alpha
+        sig = g > critical_value(levels, seed_term, ex_term, df_seed)
+        equiv = (margin - g) > critical_value(2.0 * levels, seed_term, ex_term, df_seed)
     hit = (sig | equiv) & (cand > s_now) & np.isfinite(v_proj)
     first = np.where(hit.any(axis=-1), cand[np.argmax(hit, axis=-1)], np.nan)
     decided = (p_seq < threshold_alpha) | (t_seq < threshold_alpha)

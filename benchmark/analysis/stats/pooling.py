@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 
 from benchmark.analysis.stats._validation import FloatArray, check_choice
 from benchmark.analysis.stats.moderation import ROBUST_Z, fit_seed_prior
@@ -36,16 +35,6 @@ POOLINGS = ("target", "family")
 #: alpha on every target and up to 2x at alpha / 18; R = 1/4 up to 1.1x / 1.6x; R = 1/2 at
 #: most 1.04x / 1.5x (within MC error), intervals covering 95.0-96.0%.
 SHARED_REFERENCE_R = 0.5
-
-#: Quantiles q of the Satterthwaite weight factor df / chi2_{df, q} (:func:`weight_factor`): 1/2
-#: (median-unbiased) for a pair pooled with others on its target; 1/4 for a pair alone on its
-#: target (its own seeds only). Simulated at 3 seeds (fixed 18x spread), without the factor
-#: 6 x 2 families rejected 1.3-2x alpha / 18 on every target (balanced); alone, q = 1/2 let the
-#: noisiest target reject 2.4x at alpha / 6 and 4x at alpha / 18, q = 1/4 at most 1.2x / 0.9x
-#: (at 5 seeds 1.5 +- 0.3x / 2.9 +- 0.7x, balanced), at the price of over-covering quiet lone
-#: targets (up to 99% at 3 seeds, balanced).
-WEIGHT_QUANTILE = 0.5
-LONE_WEIGHT_QUANTILE = 0.25
 
 #: The pooling the verdicts use.
 DEFAULT_POOLING = "target"
@@ -96,15 +85,3 @@ def pair_priors(
         total = np.where(mask, usable_df, 0.0).sum(axis=-1, keepdims=True)
         pooled = np.where(mask, total / (1.0 + np.maximum(k - 1, 0) * SHARED_REFERENCE_R), pooled)
     return scale, prior_df, pooled
-
-
-def weight_factor(df: npt.ArrayLike, lone: npt.ArrayLike) -> FloatArray:
-    """df / chi2_{df, q}: scales a seed variance with df degrees of freedom up to the value that
-    is q-quantile-unbiased (q = :data:`LONE_WEIGHT_QUANTILE` where ``lone``, else
-    :data:`WEIGHT_QUANTILE`), for the Satterthwaite weights of the crossed test. Shapes
-    broadcast; 1 where df is 0, NaN or inf."""
-    d = np.asarray(df, dtype=np.float64)
-    q = np.where(np.asarray(lone, dtype=bool), LONE_WEIGHT_QUANTILE, WEIGHT_QUANTILE)
-    ok = np.isfinite(d) & (d > 0)
-    out: FloatArray = np.where(ok, np.where(ok, d, 1.0) / scipy.stats.chi2.ppf(q, np.where(ok, d, 1.0)), 1.0)
-    return out
