@@ -38,8 +38,8 @@ First, the per-target block (issue 23; ``--per-target R`` null families per row,
 (pooling="family", the pooling before issue 23, with the same critical values) the WORST
 target's type-I at alpha, alpha/6, alpha/18 and alpha/m (the family's strictest Holm/BH threshold), as a multiple of the
 threshold, the range of the per-target 95% coverage, and power at 1 and 2 points. It runs
-sim.family_tests, i.e. crossed_family_arrays, the function behind the verdicts (~4 minutes). Runtime ~3 minutes on
-2 cores, most of it the old bootstrap at 5 seeds (``--quick``: a quarter of the
+sim.family_tests, i.e. crossed_family_arrays, the function behind the verdicts (~5 minutes). Runtime ~13 minutes
+in all on the 2-core AVX-512 machine, much of it the old bootstrap at 5 seeds (``--quick``: a quarter of the
 replications, ~1 minute).
 """
 

@@ -210,7 +210,8 @@ TRANSFER = Table(
         Column("se", float,
                ('Standard error of the gain from the crossed variance-components model (seed part moderated across '
                 "the pairs on the pair's target).")),
-        Column("df", float, 'Satterthwaite degrees of freedom of that standard error (the t reference).'),
+        Column("df", float, ('Satterthwaite degrees of freedom of that standard error (reported; the verdict uses the '
+                             'calibrated critical values of `stats/critical.py`, README "Calibration").')),
         Column("seed_sd", float, ("SD of the per-seed gain the test uses (√ of its seed variance, own or borrowed);"
                                   " accuracy units."), label="seed SD", fmt=fmt_points),
         Column("seed_sd_from", str, ('`own` (the pair\'s own seeds only) or the pairs it borrowed seed variance from,'
@@ -297,7 +298,8 @@ SIGNIFICANCE = Table(
         Column("statistic", float,
                ("`crossed_t`: the t statistic gain / se; `tost`: the gain; `mcnemar`: the seed's accuracy "
                 "difference (n_method_only − n_ref_only) / n_examples; `wilcoxon`: scipy's signed-rank statistic W.")),
-        Column("df", float, 'Degrees of freedom of the t reference (`crossed_t`, `tost`); empty for exact tests.'),
+        Column("df", float, ('Satterthwaite degrees of freedom (`crossed_t`, `tost`; reported, the test uses '
+                             'calibrated critical values); empty for exact tests.')),
         Column("n_method_only", int, '`mcnemar` only: examples the method got right and `target_only` wrong.'),
         Column("n_ref_only", int, '`mcnemar` only: examples `target_only` got right and the method wrong.'),
         Column("p_value", float,

@@ -51,7 +51,8 @@ k_a = sqrt(z_a^2 b + t_a(df / w^gamma)^2 u), gamma tabulated per (df, a) so that
 null rate over the ratio u / b is at most 1.05 a; two-sided p = the smallest a with
 |theta_hat| > k_a; CI theta_hat +- k at the interval's level (the same rule as the
 p-value); TOST p from the two one-sided tests (k at twice their level); minimum detectable
-effect at 80% power k_thr + t_{0.80, df} sqrt(V) (df Satterthwaite's, also reported); the
+effect at 80% power k_thr + t_{0.80, df} sqrt(V) (df = V^2 / (u^2 / seed df), Satterthwaite's
+with the example part known, also reported); the
 seeds that would likely decide the pair (projected u(S') = v_seed / S').
 
 S = 1 (no seed degrees of freedom; the interaction cannot be separated from the example
@@ -302,10 +303,11 @@ def crossed_t_test(
     seed_term, ex_term, ex_den = variance_terms(ms, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = seed_term + ex_term
-        # Satterthwaite df: reported, and the power quantile of the MDE; the test itself uses
-        # the calibrated critical values of :mod:`.critical` (module docstring).
-        den = np.where(np.isinf(vdf), 0.0, seed_term**2 / vdf) + ex_den
-        df = np.where(den > 0, var**2 / den, np.where(np.isinf(vdf), np.inf, vdf))
+        # Satterthwaite df with the example part known, as the critical values take it:
+        # reported, and the power quantile of the MDE. (Counting the example part's own df
+        # gave df near 0 when MS_ex and MS_int nearly cancel, and an MDE of 10^4 points.)
+        den = np.where(np.isinf(vdf), 0.0, seed_term**2 / vdf)
+        df = np.where(den > 0, var**2 / den, np.inf)
         se = np.sqrt(var)
         zero = se == 0
         se_safe = np.where(zero, 1.0, se)

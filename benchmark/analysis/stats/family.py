@@ -209,9 +209,10 @@ class PairTest:
     """Moderated crossed t test of one transfer pair (gains in accuracy units: 0.01 = 1 point).
 
     - estimate: the gain, mean of d over all seeds and examples;
-    - se: sqrt(V); df: Satterthwaite degrees of freedom; statistic: estimate / se;
+    - se: sqrt(V); df: Satterthwaite degrees of freedom (reported; p, the interval, TOST and
+      the MDE use the calibrated critical values of :mod:`.critical`); statistic: estimate / se;
     - p_value: two-sided p (the sequential p-value under a design);
-    - ci_low, ci_high: interval from the same t model (a confidence sequence under a design);
+    - ci_low, ci_high: interval from the same rule (a confidence sequence under a design);
     - p_tost: TOST p-value for -margin < gain < margin (sequential under a design);
     - mde: minimum detectable |gain| at 80% power at the threshold (the last look's share of
       it under a design);

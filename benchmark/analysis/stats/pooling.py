@@ -31,7 +31,7 @@ POOLINGS = ("target", "family")
 #: K pairs of d df each on one target pool to K d / (1 + (K - 1) R) effective df. R is the
 #: squared correlation of their per-seed gains (1/4 when method and reference seed variances
 #: are equal). Simulated (6 targets x 3 sources, fixed 18x seed-SD spread, 3 and 5 seeds, the
-#: three regimes; before the weight factor below), R = 0 (the plain sum) rejected 1.05-1.2x
+#: three regimes; with Satterthwaite's t, before issue 23's critical values), R = 0 (the plain sum) rejected 1.05-1.2x
 #: alpha on every target and up to 2x at alpha / 18; R = 1/4 up to 1.1x / 1.6x; R = 1/2 at
 #: most 1.04x / 1.5x (within MC error), intervals covering 95.0-96.0%.
 SHARED_REFERENCE_R = 0.5
