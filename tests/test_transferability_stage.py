@@ -73,12 +73,12 @@ def test_scores_are_the_estimators_on_the_source_features_of_the_target_train_dr
     assert set(record["scores"]) == set(registered_estimators()) and record["error"] is None
 
 
-def test_transferability_csv_pairs_scores_with_finetune_gains(scored: tuple[Path, Path]) -> None:
+def test_transferability_csv_pairs_scores_with_judge_gains(scored: tuple[Path, Path]) -> None:
     _, results = scored
     table = pd.read_csv(results / "leaderboards/transferability.csv")
     assert len(table) == 2 * len(registered_estimators())
     assert set(table["n_sources"]) == {2} and set(table["n_seeds"]) == {3}
-    # finetune_gain = mean over seeds of (finetune - target_only) accuracy, from the run records.
+    # judge_gain = mean over seeds of (finetune - target_only) accuracy, from the run records.
     runs = results / "runs/choose/digits"
     for source in ("mnist", "fashion_mnist"):
         gains = []
@@ -86,10 +86,10 @@ def test_transferability_csv_pairs_scores_with_finetune_gains(scored: tuple[Path
             ft = json.loads((runs / f"finetune/{source}/budget=60/seed={seed}/run.json").read_text())
             ref = json.loads((runs / f"target_only/-/budget=60/seed={seed}/run.json").read_text())
             gains.append(ft["accuracy"] - ref["accuracy"])
-        assert table.loc[table["source"] == source, "finetune_gain"].to_numpy() == pytest.approx(np.mean(gains))
+        assert table.loc[table["source"] == source, "judge_gain"].to_numpy() == pytest.approx(np.mean(gains))
     for _, rows in table.groupby("estimator"):
         # Two sources: tau is +1 when the higher score goes with the higher gain, else -1.
-        order = np.sign(np.diff(rows["score"].to_numpy())) * np.sign(np.diff(rows["finetune_gain"].to_numpy()))
+        order = np.sign(np.diff(rows["score"].to_numpy())) * np.sign(np.diff(rows["judge_gain"].to_numpy()))
         tau = rows["kendall_tau"].iloc[0]
         if order[0] != 0:
             assert tau == order[0]

@@ -212,7 +212,7 @@ def budget_figure(transfer: pd.DataFrame, leaderboard: pd.DataFrame, *, suite: s
 
 def transferability_figure(scores: pd.DataFrame, ranking: pd.DataFrame, *, suite: str, path: Path) -> Path:
     """One panel per estimator (ranking order): per (target, budget), its sources' scores
-    (min-max scaled within the group, so groups share an axis) against finetune's gain; a line
+    (min-max scaled within the group, so groups share an axis) against the judge's gain; a line
     joins a group's sources, blue when the higher score goes with the higher gain (τ > 0), red
     when reversed, grey when undefined."""
     estimators = list(ranking.sort_values("rank")["estimator"]) or list(scores["estimator"].unique())
@@ -222,14 +222,14 @@ def transferability_figure(scores: pd.DataFrame, ranking: pd.DataFrame, *, suite
     for ax, name in zip(axes.flat, estimators, strict=False):
         mine = scores[scores["estimator"] == name]
         for _, group in mine.groupby(["target", "budget"], sort=True):
-            group = group.dropna(subset=["score", "finetune_gain"]).sort_values("score")
+            group = group.dropna(subset=["score", "judge_gain"]).sort_values("score")
             if len(group) < 2:
                 continue
             span = group["score"].max() - group["score"].min()
             x = (group["score"] - group["score"].min()) / span if span > 0 else np.full(len(group), 0.5)
             tau = group["kendall_tau"].iloc[0]
             colour = _NEUTRAL_COLOUR if isnan(tau) else _POSITIVE_COLOUR if tau > 0 else _NEGATIVE_COLOUR
-            ax.plot(x, 100 * group["finetune_gain"], "-o", color=colour, lw=1.2, ms=3.5, alpha=0.8)
+            ax.plot(x, 100 * group["judge_gain"], "-o", color=colour, lw=1.2, ms=3.5, alpha=0.8)
         mean = ranking.loc[ranking["estimator"] == name, "mean_kendall_tau"]
         tau_text = fmt_num(mean.iloc[0]) if len(mean) else "–"
         ax.set_title(f"{name}: mean τ {tau_text}", fontsize=9)
@@ -239,7 +239,7 @@ def transferability_figure(scores: pd.DataFrame, ranking: pd.DataFrame, *, suite
     for ax in axes.flat[len(estimators):]:
         ax.axis("off")
     for ax in axes[:, 0]:
-        ax.set_ylabel("finetune gain (points)", fontsize=8)
+        ax.set_ylabel("judge gain (points)", fontsize=8)
     fig.suptitle(f"Does the score order the sources like the gain? ({suite})", fontsize=10)
     fig.tight_layout()
     return _savefig(fig, path)

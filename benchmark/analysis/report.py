@@ -340,7 +340,7 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
     rows = []
     for (t, b, s), group in scores.groupby(["target", "budget", "source"], sort=True):
         by_estimator = dict(zip(group["estimator"], group["score"], strict=True))
-        rows.append({"target": str(t), "budget": b, "source": str(s), "finetune_gain": group["finetune_gain"].iloc[0],
+        rows.append({"target": str(t), "budget": b, "source": str(s), "judge_gain": group["judge_gain"].iloc[0],
                      **{f"estimator:{e}": by_estimator.get(e, float("nan")) for e in estimators}})
     doc.para("Scores per source (seed means; a blank score does not apply, e.g. a sentence-pair "
              "source's head on single sentences), beside the gain they should predict:")
@@ -350,7 +350,7 @@ def _transferability_section(doc: Document, scores: pd.DataFrame, ranking: pd.Da
         return View(estimator, lambda r: score.text(r[f"estimator:{estimator}"]), right=True)
 
     doc.table([text("target", "target"), show(TRANSFERABILITY.column("budget")), text("source", "source"),
-               show(TRANSFERABILITY.column("finetune_gain")),
+               show(TRANSFERABILITY.column("judge_gain")),
                *(score_view(e) for e in estimators)], rows)
 
 

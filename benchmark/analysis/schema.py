@@ -336,9 +336,10 @@ TRANSFERABILITY = Table(
                 'sentence-pair source on single sentences). `h_score` saturates at C−1 when the examples do not '
                 'outnumber the features (a tie, not an order).'), fmt=fmt_num3),
         Column("score_std", float, 'Its standard deviation over seeds (ddof 1).'),
-        Column("finetune_gain", float,
-               "Mean over the same seeds of `finetune`'s accuracy − `target_only`'s (fraction).",
-               label="finetune gain", fmt=fmt_points),
+        Column("judge_gain", float,
+               ("Mean over the same seeds of the judge's accuracy − the reference's (fraction): the suite's "
+                "`judge` and `reference` roles, `finetune` and `target_only` by default."),
+               label="judge gain", fmt=fmt_points),
         Column("n_seeds", int, 'Seeds with both a score and a gain.'),
         Column("n_sources", int,
                'Candidate sources of this target and budget with a score and a gain (the items τ ranks).'),

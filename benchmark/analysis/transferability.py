@@ -89,7 +89,7 @@ def transferability_tables(runs: RunResults, items: Sequence[Mapping[str, Any]],
             for j, src in enumerate(sources):
                 rows.append({"suite": suite, "target": target, "budget": budget, "source": src, "estimator": name,
                              "score": _mean(score[:, j]), "score_std": _std(score[:, j]),
-                             "finetune_gain": _mean(gain_e[:, j]), "n_seeds": int(both[:, j].sum()),
+                             "judge_gain": _mean(gain_e[:, j]), "n_seeds": int(both[:, j].sum()),
                              "n_sources": int(usable.sum()), **{k: taus.get(k, np.nan) for k in TAU_KEYS}})
     per_pair = sort_rows(TRANSFERABILITY.frame(rows), ["suite", "target", "budget", "estimator", "source"],
                          TRANSFERABILITY)
