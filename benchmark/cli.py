@@ -157,7 +157,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise ConfigError(f"--option {item!r} must be NAME=VALUE, e.g. --option metric=acc")
         options[name.strip()] = value.strip()
     result = compare_files(args.importer, args.inputs, out_dir=args.out, baseline=args.baseline, family=args.family,
-                           settings=_settings(args), **options)
+                           settings=_settings(args), options=options)
     counts = result.verdicts["verdict"].value_counts().to_dict()
     print(f"{len(result.verdicts)} comparisons: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
           + f" -> {args.out}/verdicts.csv, ranking.csv, report/index.html")

@@ -141,7 +141,7 @@ def test_lm_eval_metric_errors_name_the_metrics_present(tmp_path: Path) -> None:
     for seed in (0, 1):
         _write_lm_eval(tmp_path / "a" / str(seed), seed, [1.0, 0.0, 1.0], metric="exact_match")
     with pytest.raises(DataError, match="metric 'acc' was not recorded per sample; metrics present: exact_match"):
-        compare_files("lm-eval", [f"A={tmp_path / 'a'}"], metric="acc")
+        compare_files("lm-eval", [f"A={tmp_path / 'a'}"], options={"metric": "acc"})
     read_back = read("lm-eval", [f"A={tmp_path / 'a'}"]).frame  # default: the metric lm-eval recorded
     assert read_back["correct"].tolist() == [True, False, True] * 2 and set(read_back["seed"]) == {0, 1}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,9 +62,10 @@ def compare(evaluations: Evaluations, *, baseline: str | None = None, family: st
 
 def compare_files(importer: str, paths: Sequence[str], *, out_dir: str | os.PathLike[str] | None = None,
                   baseline: str | None = None, family: str | None = None, settings: AnalysisSettings = DEFAULTS,
-                  rank: bool = True, **options: Any) -> Comparisons:
-    """Read ``paths`` with ``importer`` (and its ``options``), :func:`compare`, and write into ``out_dir``."""
-    result = compare(read(importer, paths, **options), baseline=baseline, family=family, settings=settings,
+                  rank: bool = True, options: Mapping[str, Any] | None = None) -> Comparisons:
+    """Read ``paths`` with ``importer`` (and its ``options``, e.g. ``{"metric": "acc"}``), :func:`compare`,
+    and write into ``out_dir``."""
+    result = compare(read(importer, paths, **dict(options or {})), baseline=baseline, family=family, settings=settings,
                      rank=rank)
     if out_dir is not None:
         result.write(out_dir)
