@@ -89,8 +89,16 @@ def test_bad_input_is_one_line(three_systems: dict[str, np.ndarray], change, mes
 
 def test_single_seed_says_what_is_testable(three_systems: dict[str, np.ndarray]) -> None:
     frame = _frame({k: v[:1] for k, v in three_systems.items()})
-    with pytest.raises(DataError, match="needs >= 2 paired seeds.*McNemar"):
+    with pytest.raises(DataError, match="no comparison has >= 2 paired seeds.*McNemar"):
         compare(Evaluations(tidy(frame, "t")), baseline="base")
+
+
+def test_a_single_seed_system_is_kept_untested(three_systems: dict[str, np.ndarray]) -> None:
+    frame = _frame(three_systems)
+    frame = frame[(frame["system"] != "same") | (frame["seed"] == 0)]
+    out = compare(Evaluations(tidy(frame, "t")), baseline="base").verdicts.set_index("system")
+    assert out.loc["same", "n_seeds"] == 1 and np.isnan(out.loc["same", "p_value"])
+    assert out.loc["same", "verdict"] == "inconclusive" and out.loc["better", "verdict"] == "positive"
 
 
 def test_prediction_and_label_columns() -> None:
@@ -151,3 +159,27 @@ def test_lm_eval_non_binary_metric_is_refused(tmp_path: Path) -> None:
         _write_lm_eval(tmp_path / "a" / str(seed), seed, [0.5, 0.25, 1.0], metric="f1")
     with pytest.raises(DataError, match="must be 0/1 for an accuracy test"):
         compare_files("lm-eval", [f"A={tmp_path / 'a'}"])
+
+
+# ----------------------------------------------------------------------- this benchmark's results
+
+
+def test_compare_reproduces_the_toy_leaderboard(tmp_path: Path) -> None:
+    """Failed, missing and single-seed pairs included: the leaderboard's numbers, exactly."""
+    from benchmark.analysis.leaderboard import compute_leaderboards
+    from benchmark.runs.store import load_roles, scan_runs, suites
+    from tests.run_store_helpers import build_toy_results
+
+    results = build_toy_results(tmp_path / "results")
+    board = compute_leaderboards(scan_runs(results), n_resamples=10,
+                                 roles={s: load_roles(results, s) for s in suites(results)}).transfer_matrix
+    board = board[board["n_seeds"] > 0]
+    got = compare_files("benchmark", [str(results)]).verdicts
+    assert len(got) == len(board) > 0
+    for row in board.to_dict("records"):
+        system = row["method"] if row["source"] == "-" else f"{row['method']}@{row['source']}"
+        [mine] = got[(got["task"] == f"{row['suite']}/{row['target']}/budget={row['budget']}")
+                     & (got["system"] == system)].to_dict("records")
+        for column in ("gain", "p_value", "p_adj", "p_equivalence_adj", "ci_low", "mde"):
+            assert mine[column] == pytest.approx(row[column], abs=1e-12, nan_ok=True), (system, column)
+        assert (mine["verdict"], mine["family"], mine["n_seeds"]) == (row["verdict"], row["family"], row["n_seeds"])

@@ -140,17 +140,17 @@ class TaskRuns:
         return sorted(seed for s, seed in self.runs if s == system)
 
     def paired_seeds(self, system: str, other: str) -> list[int]:
-        """Seeds both systems have, sorted; at least 2 (else a one-line DataError)."""
-        mine, theirs = self.seeds(system), self.seeds(other)
-        both = sorted(set(mine) & set(theirs))
-        if len(both) < 2:
-            raise DataError(
-                f"task {self.task!r}: {system} (seeds {mine}) and {other} (seeds {theirs}) share {len(both)} seed(s); "
-                "the crossed seed x example variance model needs >= 2 paired seeds (same seed labels). With one "
-                "seed only McNemar's exact test of that seed's two models is testable, a test about those two "
-                "trained models, not about the systems: rerun with more seeds")
-        return both
+        """Seed labels both systems have, sorted (possibly fewer than 2: see :func:`single_seed_error`)."""
+        return sorted(set(self.seeds(system)) & set(self.seeds(other)))
 
     def matrix(self, system: str, seeds: Sequence[int]) -> npt.NDArray[np.bool_]:
         """Correctness of ``system`` at ``seeds``, shape (len(seeds), N)."""
         return np.vstack([self.runs[(system, seed)] for seed in seeds])
+
+
+def single_seed_error(what: str) -> DataError:
+    """The error when nothing has the 2 paired seeds the crossed variance model needs."""
+    return DataError(
+        f"{what}: no comparison has >= 2 paired seeds (the same seed labels for both systems); the crossed seed x "
+        "example variance model needs 2. With one seed only McNemar's exact test of that seed's two models is "
+        "testable, a test about those two trained models, not about the systems: rerun with more seeds")

@@ -87,12 +87,14 @@ def ranking_table(runs: TaskRuns, alpha: float) -> pd.DataFrame:
     """The task's ranking, columns :data:`RANKING_COLUMNS`, sorted by rank."""
     systems = runs.systems()
     acc = np.array([float(np.mean(runs.matrix(s, runs.seeds(s)))) for s in systems])
-    index = list(combinations(range(len(systems)), 2))
-    pairs = []
-    for i, j in index:
+    index, pairs = [], []
+    for i, j in combinations(range(len(systems)), 2):
         seeds = runs.paired_seeds(systems[i], systems[j])
-        pairs.append((runs.matrix(systems[i], seeds), runs.matrix(systems[j], seeds)))
-    sep = separation(pairs, index, len(systems), alpha).separated if pairs else np.zeros((1, 1), dtype=bool)
+        if seeds:  # with one seed the test is NaN: not separated
+            index.append((i, j))
+            pairs.append((runs.matrix(systems[i], seeds), runs.matrix(systems[j], seeds)))
+    sep = (separation(pairs, index, len(systems), alpha).separated if pairs
+           else np.zeros((len(systems), len(systems)), dtype=bool))
     rank, low, high = rank_intervals(acc, sep)
     rows = [{"task": runs.task, "system": s, "accuracy": acc[k], "n_seeds": len(runs.seeds(s)),
              "rank": int(rank[k]), "rank_low": int(low[k]), "rank_high": int(high[k]),

@@ -15,6 +15,7 @@ baseline's runs), as the leaderboard moderates it among a method's pairs on one 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ from benchmark.analysis import stats
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
 from benchmark.analysis.transfer import family_tests, family_verdicts
-from benchmark.compare.evaluations import Evaluations, TaskRuns
+from benchmark.compare.evaluations import Evaluations, TaskRuns, single_seed_error
 from benchmark.errors import ConfigError, unknown_name
+
+log = logging.getLogger(__name__)
 
 #: Values of ``--family``.
 FAMILIES = ("task", "system", "native")
@@ -108,8 +111,16 @@ def comparisons(evaluations: Evaluations, tasks: dict[str, TaskRuns], baseline: 
             if system == base:
                 continue
             seeds = runs.paired_seeds(system, base)
+            if not seeds:
+                log.warning("%s: %s and %s share no seed label; not compared", task, system, base)
+                continue
+            if len(seeds) < 2:
+                log.warning("%s: %s vs %s has 1 paired seed: not testable by the crossed model (McNemar per seed "
+                            "only); verdict inconclusive", task, system, base)
             out.append(Comparison(task, system, base, tuple(seeds), runs.matrix(system, seeds),
                                   runs.matrix(base, seeds), _family(family, evaluations, task, system)))
+    if out and all(len(c.seeds) < 2 for c in out):
+        raise single_seed_error("compare")
     return out
 
 
