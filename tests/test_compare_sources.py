@@ -57,7 +57,7 @@ def test_lm_eval_cli_folders_to_verdicts(tmp_path: Path) -> None:
     for name, include in configs.items():
         for seed in SEEDS:
             out = tmp_path / "runs" / name / f"seed{seed}"
-            subprocess.run([exe, "run", "--model", "dummy", "--tasks", "toy_parity", "--include_path", str(include),
+            subprocess.run([exe, "--model", "dummy", "--tasks", "toy_parity", "--include_path", str(include),
                             "--log_samples", "--output_path", str(out), "--seed", str(seed)],
                            check=True, env=env, capture_output=True, timeout=300)
     result = compare_files("lm-eval", [f"{n}={tmp_path / 'runs' / n}" for n in configs], baseline="two_options",
