@@ -101,6 +101,13 @@ def test_a_single_seed_system_is_kept_untested(three_systems: dict[str, np.ndarr
     assert out.loc["same", "verdict"] == "inconclusive" and out.loc["better", "verdict"] == "positive"
 
 
+def test_unpaired_seed_labels_are_refused(three_systems: dict[str, np.ndarray]) -> None:
+    frame = _frame(three_systems)
+    frame.loc[frame["system"] != "base", "seed"] += 10
+    with pytest.raises(DataError, match="no system shares a seed label with the baseline"):
+        compare(Evaluations(tidy(frame, "t")), baseline="base")
+
+
 def test_prediction_and_label_columns() -> None:
     frame = pd.DataFrame({"system": "a", "seed": 0, "task": "t", "example_id": [1, 2], "prediction": ["x", "y"],
                           "label": ["x", "x"]})

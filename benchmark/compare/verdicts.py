@@ -29,7 +29,7 @@ from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
 from benchmark.analysis.transfer import family_tests, family_verdicts
 from benchmark.compare.evaluations import Evaluations, TaskRuns, single_seed_error
-from benchmark.errors import ConfigError, unknown_name
+from benchmark.errors import ConfigError, DataError, unknown_name
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,9 @@ def comparisons(evaluations: Evaluations, tasks: dict[str, TaskRuns], baseline: 
                             "only); verdict inconclusive", task, system, base)
             out.append(Comparison(task, system, base, tuple(seeds), runs.matrix(system, seeds),
                                   runs.matrix(base, seeds), _family(family, evaluations, task, system)))
+    if not out and any(len(runs.systems()) > 1 for runs in tasks.values()):
+        raise DataError("compare: no system shares a seed label with the baseline; seeds are paired by label "
+                        "(seed 0 with seed 0): relabel the replicates 0, 1, 2, ... in every system")
     if out and all(len(c.seeds) < 2 for c in out):
         raise single_seed_error("compare")
     return out
