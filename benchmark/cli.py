@@ -147,6 +147,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from benchmark.compare import compare_files
+
+    options: dict[str, str] = {}
+    for item in args.option or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--option {item!r} must be NAME=VALUE, e.g. --option metric=acc")
+        options[name.strip()] = value.strip()
+    result = compare_files(args.importer, args.inputs, out_dir=args.out, baseline=args.baseline, family=args.family,
+                           settings=_settings(args), options=options)
+    counts = result.verdicts["verdict"].value_counts().to_dict()
+    print(f"{len(result.verdicts)} comparisons: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+          + f" -> {args.out}/verdicts.csv, ranking.csv, report/index.html")
+    return 0
+
+
 def _executor(args: argparse.Namespace) -> Executor | None:
     """None (the local executor) or a :class:`RayExecutor` from ``--executor ray`` and its options."""
     if args.executor == "local":
@@ -276,6 +293,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results")
     _add_stats_options(p)
     p.set_defaults(func=cmd_leaderboard)
+
+    p = sub.add_parser("compare", help="calibrated verdicts and a ranking with tie groups for per-example results "
+                                       "of any harness (tidy table, lm-eval --log_samples folders, results/)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="tidy files; lm-eval: [SYSTEM=]FOLDER per system (and seed); benchmark: a results folder")
+    p.add_argument("--from", dest="importer", default="tidy", help="importer: tidy (default), lm-eval, benchmark")
+    p.add_argument("--baseline", help="system every other system is compared with (benchmark: the suite's reference)")
+    p.add_argument("--family", choices=("task", "system", "native"), default=None,
+                   help="p-value family: all comparisons on a task (default), one system's over tasks, or the "
+                        "input's own (native; benchmark results: the leaderboard's, its default)")
+    p.add_argument("--option", action="append", metavar="NAME=VALUE",
+                   help="importer option, e.g. --option metric=acc --option filter=none (lm-eval)")
+    p.add_argument("--out", default="compare", help="output folder (default: compare)")
+    _add_stats_options(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write results/report/index.md and index.html")
     p.add_argument("--results", default="results")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from benchmark.analysis import stats
@@ -98,6 +99,30 @@ def seed_variance_sources(targets: list[str], tests: list[stats.PairTest],
     return out
 
 
+def family_tests(pairs: Sequence[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]], groups: Sequence[str],
+                 settings: AnalysisSettings, design: SequentialDesign | None) -> list[stats.PairTest]:
+    """The verdict test of one family (the leaderboard's and ``compare``'s one code path).
+
+    Shapes: pairs[j] = (correct_system (S_j, N_j), correct_reference (S_j, N_j)); groups[j]
+    names the reference runs pair j shares (its target): the moderated crossed t test of
+    :func:`~benchmark.analysis.stats.crossed_family_test` with MDE and seeds-to-decide at the
+    Bonferroni threshold alpha / m.
+    """
+    return stats.crossed_family_test(pairs, margin=settings.margin, threshold_alpha=settings.alpha / len(pairs),
+                                     design=design, groups=list(groups))
+
+
+def family_verdicts(gains: npt.ArrayLike, p_values: npt.ArrayLike, p_equivalence: npt.ArrayLike,
+                    settings: AnalysisSettings) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                                         npt.NDArray[np.str_]]:
+    """(p_adj, p_equivalence_adj, verdict) of one family's pairs, shapes (m,): both p-values
+    adjusted within the family by ``settings.correction``, then the verdict rule of
+    :func:`~benchmark.analysis.stats.verdicts` at ``settings.alpha``."""
+    p_adj = stats.adjust_pvalues(np.asarray(p_values, dtype=float), settings.correction)
+    q_adj = stats.adjust_pvalues(np.asarray(p_equivalence, dtype=float), settings.correction)
+    return p_adj, q_adj, stats.verdicts(np.asarray(gains, dtype=float), p_adj, settings.alpha, q_adj)
+
+
 def transfer_and_significance(
     store: RunResults, settings: AnalysisSettings, designs: Mapping[str, SequentialDesign],
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[PairKey, PairSample]]:
@@ -118,10 +143,8 @@ def transfer_and_significance(
         families[(comp.suite, comp.method, comp.budget, control_of(comp.source))].append(comp)
     sig_rows: list[Row] = []
     for (suite, _method, _budget, _control), members in sorted(families.items()):
-        tests = stats.crossed_family_test(
-            [(samples[c].correct_method, samples[c].correct_ref) for c in members],
-            margin=settings.margin, threshold_alpha=settings.alpha / len(members),
-            design=designs.get(suite), groups=[c.target for c in members])
+        tests = family_tests([(samples[c].correct_method, samples[c].correct_ref) for c in members],
+                             [c.target for c in members], settings, designs.get(suite))
         lenders = seed_variance_sources([c.target for c in members], tests)
         for comp, test, lender in zip(members, tests, lenders, strict=True):
             sample = samples[comp]
