@@ -148,7 +148,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from benchmark.compare import compare_files
+    from benchmark.analysis.compare import compare_files
 
     options: dict[str, str] = {}
     for item in args.option or []:

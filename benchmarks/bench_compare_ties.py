@@ -3,7 +3,7 @@
 Simulates K systems on one task with the crossed seeds x examples model of
 :mod:`benchmark.analysis.stats.simulate` (K - 1 systems and a shared reference; each
 system's true accuracy set by its gain over the reference), runs the ranking's pairwise
-tests (:func:`benchmark.compare.ranking.separation`: moderated crossed t, Holm) and counts:
+tests (:func:`benchmark.analysis.compare.ranking.separation`: moderated crossed t, Holm) and counts:
 
 - ``FWER``: share of data sets in which *any* two systems of equal true accuracy were
   separated (should be <= alpha = 0.05; the upper end of its 95% Clopper-Pearson interval
@@ -25,8 +25,8 @@ from itertools import combinations
 import numpy as np
 from scipy import stats as sps
 
+from benchmark.analysis.compare.ranking import rank_intervals, separation
 from benchmark.analysis.stats.simulate import crossed_correctness
-from benchmark.compare.ranking import rank_intervals, separation
 
 ALPHA = 0.05
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from benchmark.analysis import stats
+from benchmark.analysis.compare import Evaluations, compare, compare_files
+from benchmark.analysis.compare.evaluations import tidy
+from benchmark.analysis.compare.ranking import rank_intervals
+from benchmark.analysis.compare.registry import read
 from benchmark.analysis.stats.simulate import crossed_correctness
 from benchmark.cli import main
-from benchmark.compare import Evaluations, compare, compare_files
-from benchmark.compare.evaluations import tidy
-from benchmark.compare.ranking import rank_intervals
-from benchmark.compare.registry import read
 from benchmark.errors import BenchmarkError, DataError, UnknownNameError
 
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmark.analysis.compare import compare_files
 from benchmark.analysis.leaderboard import compute_leaderboards
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.cli import main
-from benchmark.compare import compare_files
 from benchmark.runs.store import load_roles, load_sequential_designs, scan_runs, suites
 
 SEEDS = (0, 1, 2)
@@ -63,7 +63,7 @@ def test_lm_eval_cli_folders_to_verdicts(tmp_path: Path) -> None:
     result = compare_files("lm-eval", [f"{n}={tmp_path / 'runs' / n}" for n in configs], baseline="two_options",
                            out_dir=tmp_path / "compare")
     # The per-example join: every (system, seed) row of the test equals lm-eval's own per-sample acc.
-    from benchmark.compare.registry import read
+    from benchmark.analysis.compare.registry import read
 
     frame = read("lm-eval", [f"{n}={tmp_path / 'runs' / n}" for n in configs]).frame
     for name in configs:

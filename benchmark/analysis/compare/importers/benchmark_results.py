@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from benchmark.analysis.collect import RunResults
+from benchmark.analysis.compare.evaluations import Evaluations, tidy
+from benchmark.analysis.compare.registry import register_importer
 from benchmark.analysis.schema import TEST_CROSSED
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.transfer import family_name
-from benchmark.compare.evaluations import Evaluations, tidy
-from benchmark.compare.registry import register_importer
 from benchmark.errors import DataError
 from benchmark.runs.layout import ResultsLayout
 from benchmark.runs.store import NO_SOURCE, control_of, load_roles, load_sequential_designs, scan_runs, suites

@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.compare.evaluations import Evaluations, tidy
-from benchmark.compare.registry import register_importer
+from benchmark.analysis.compare.evaluations import Evaluations, tidy
+from benchmark.analysis.compare.registry import register_importer
 from benchmark.errors import DataError
 
 

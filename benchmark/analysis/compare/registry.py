@@ -1,8 +1,8 @@
 """The importer registry: one reader per input format, registered with a decorator.
 
 An importer is a function ``(paths, **options) -> Evaluations`` (shapes in
-:class:`~benchmark.compare.evaluations.Evaluations`). The modules of
-``benchmark.compare.importers`` are imported on first use (no import list); a pip package
+:class:`~benchmark.analysis.compare.evaluations.Evaluations`). The modules of
+``benchmark.analysis.compare.importers`` are imported on first use (no import list); a pip package
 adds one through the entry-point group ``benchmark.importers``::
 
     @register_importer("my-harness")
@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmark.compare.evaluations import Evaluations
+from benchmark.analysis.compare.evaluations import Evaluations
 from benchmark.registry import Registry
 
 Importer = Callable[..., Evaluations]
 
 #: name -> importer (``compare --from NAME``).
-IMPORTERS: Registry[Importer] = Registry("importer", "benchmark.compare.importers", "benchmark.importers")
+IMPORTERS: Registry[Importer] = Registry("importer", "benchmark.analysis.compare.importers", "benchmark.importers")
 
 
 def register_importer(name: str) -> Callable[[Importer], Importer]:

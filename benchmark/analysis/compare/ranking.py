@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from benchmark.analysis import stats
-from benchmark.compare.evaluations import TaskRuns
+from benchmark.analysis.compare.evaluations import TaskRuns
 
 #: The correction of the ranking's pairwise family (family-wise error control).
 RANK_CORRECTION = "holm"

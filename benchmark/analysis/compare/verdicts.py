@@ -25,10 +25,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from benchmark.analysis import stats
+from benchmark.analysis.compare.evaluations import Evaluations, TaskRuns, single_seed_error
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
 from benchmark.analysis.transfer import family_tests, family_verdicts
-from benchmark.compare.evaluations import Evaluations, TaskRuns, single_seed_error
 from benchmark.errors import ConfigError, DataError, unknown_name
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """``compare``: read per-example results with an importer, test every system against the
 baseline, rank the systems with tie groups, write the tables and the report.
 
-Outputs (``--out DIR``): ``verdicts.csv`` (:data:`~benchmark.compare.verdicts.VERDICT_COLUMNS`),
-``ranking.csv`` (:data:`~benchmark.compare.ranking.RANKING_COLUMNS`), ``report/index.md`` and
+Outputs (``--out DIR``): ``verdicts.csv`` (:data:`~benchmark.analysis.compare.verdicts.VERDICT_COLUMNS`),
+``ranking.csv`` (:data:`~benchmark.analysis.compare.ranking.RANKING_COLUMNS`), ``report/index.md`` and
 ``report/index.html``.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 import pandas as pd
 
 from benchmark.analysis.columns import csv_text
+from benchmark.analysis.compare.evaluations import Evaluations, TaskRuns
+from benchmark.analysis.compare.ranking import ranking_table
+from benchmark.analysis.compare.registry import read
+from benchmark.analysis.compare.report import write_report
+from benchmark.analysis.compare.verdicts import comparisons, verdict_table
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
-from benchmark.compare.evaluations import Evaluations, TaskRuns
-from benchmark.compare.ranking import ranking_table
-from benchmark.compare.registry import read
-from benchmark.compare.report import write_report
-from benchmark.compare.verdicts import comparisons, verdict_table
 from benchmark.files import atomic_write_text
 
 log = logging.getLogger(__name__)
