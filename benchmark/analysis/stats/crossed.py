@@ -210,20 +210,13 @@ class GainTestArrays:
 class CrossedTestArrays(GainTestArrays):
     """Vectorised per-pair results of :func:`crossed_t_test`, plus the pieces of V.
 
-    seed_var, seed_df: the seed variance used and its df; example_term / example_den: the
-    example part of V and its Satterthwaite denominator (used to project V to more seeds).
+    seed_var, seed_df: the seed variance used and its df; example_term: the example part of V
+    (used to project V to more seeds).
     """
 
     seed_var: FloatArray
     seed_df: FloatArray
     example_term: FloatArray
-    example_den: FloatArray
-
-
-def t_sf(df: FloatArray, x: FloatArray) -> FloatArray:
-    """P(T_df > x), elementwise (df may be inf)."""
-    out: FloatArray = scipy.special.stdtr(df, -x)
-    return out
 
 
 def t_quantile(df: FloatArray, q: float | FloatArray) -> FloatArray:
@@ -300,7 +293,7 @@ def crossed_t_test(
     vdf = np.asarray(seed_df, dtype=np.float64)
     w = np.asarray(look_weight, dtype=np.float64)
     gain = np.asarray(ms.gain, dtype=np.float64)
-    seed_term, ex_term, ex_den = variance_terms(ms, v)
+    seed_term, ex_term, _ = variance_terms(ms, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = seed_term + ex_term
         # Satterthwaite df with the example part known, as the critical values take it:
@@ -340,5 +333,4 @@ def crossed_t_test(
         seed_var=clean(v),
         seed_df=clean(vdf),
         example_term=clean(ex_term),
-        example_den=clean(ex_den),
     )

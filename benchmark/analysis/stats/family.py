@@ -165,20 +165,18 @@ def crossed_family_arrays(
         if candidate_weights is None
         else np.asarray(candidate_weights, dtype=np.float64).reshape(-1)
     )
-    seed_var = at_last(tests.seed_var)[..., None]
     s_now = family.n_seeds[..., None]
-    v_proj = seed_var / cand + at_last(tests.example_term)[..., None]
     d0_proj = np.where(prior_df[..., None] >= cand - 1.0, prior_df[..., None], 0.0)
     df_seed = np.minimum(d0_proj + cand - 1.0, pooled[..., None] + cand - s_now)
     df_seed = np.maximum(df_seed, cand - 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        seed_term = seed_var / cand
+        seed_term = at_last(tests.seed_var)[..., None] / cand  # projected to cand seeds
         ex_term = at_last(tests.example_term)[..., None]
         g = np.abs(family.gain)[..., None]
         levels = cand_w * threshold_alpha
         sig = g > critical_value(levels, seed_term, ex_term, df_seed)
         equiv = (margin - g) > critical_value(2.0 * levels, seed_term, ex_term, df_seed)
-    hit = (sig | equiv) & (cand > s_now) & np.isfinite(v_proj)
+    hit = (sig | equiv) & (cand > s_now) & np.isfinite(seed_term + ex_term)
     first = np.where(hit.any(axis=-1), cand[np.argmax(hit, axis=-1)], np.nan)
     decided = (p_seq < threshold_alpha) | (t_seq < threshold_alpha)
     to_decide = np.where(testable, np.where(decided, family.n_seeds, first), np.nan)
