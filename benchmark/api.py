@@ -46,6 +46,9 @@ _EXPORTS: dict[str, str] = {
     "select_scale": "benchmark.models.merging",
     "task_vector": "benchmark.models.merging",
     "ties_merge": "benchmark.models.merging",
+    "dare": "benchmark.models.merge_many",
+    "simple_average": "benchmark.models.merge_many",
+    "task_arithmetic_merge": "benchmark.models.merge_many",
     "States": "benchmark.models.backbones.base",
     "StemInit": "benchmark.models.backbones.base",
     # tasks
@@ -96,6 +99,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.errors import DataError as DataError
     from benchmark.models.backbones.base import States as States
     from benchmark.models.backbones.base import StemInit as StemInit
+    from benchmark.models.merge_many import dare as dare
+    from benchmark.models.merge_many import simple_average as simple_average
+    from benchmark.models.merge_many import task_arithmetic_merge as task_arithmetic_merge
     from benchmark.models.merging import add_vector as add_vector
     from benchmark.models.merging import parse_grid as parse_grid
     from benchmark.models.merging import select_scale as select_scale
