@@ -174,6 +174,33 @@ class FitContext:
                               "merge_scale": chosen})
         return chosen
 
+    def select_merge(self, model: Classifier, merged: Callable[[float], Mapping[str, torch.Tensor]],
+                     grid: Sequence[float], coefficient: str) -> float:
+        """For each ``c`` in ``grid``, load ``merged(c)`` (trunk parameters by name; the others stay)
+        into ``model.trunk`` and measure ``ctx.validation`` accuracy; keep the ``c`` with the best
+        (the first on ties). Record every candidate's accuracy as :meth:`select_scale` does, with
+        ``coefficient`` naming what ``c`` is, and count one validation pass per candidate. Returns
+        the chosen ``c``; the caller may add to the record (``ctx.training[-1]``)."""
+        params = dict(model.trunk.named_parameters())
+        accuracies: list[float] = []
+        best: tuple[float, Mapping[str, torch.Tensor]] | None = None
+        for c in grid:
+            candidate = merged(c)
+            with torch.no_grad():
+                for name, value in candidate.items():
+                    params[name].copy_(value)
+            accuracies.append(training.accuracy_of(model, self.validation, self.config, self.device))
+            if best is None or accuracies[-1] > max(accuracies[:-1]):
+                best = (c, candidate)
+        assert best is not None
+        with torch.no_grad():
+            for name, value in best[1].items():
+                params[name].copy_(value)
+        self.examples_processed += len(grid) * len(self.validation)
+        self.training.append({"merge_coefficient": coefficient, "merge_scales": list(grid),
+                              "merge_val_accuracy": accuracies, "merge_scale": best[0]})
+        return best[0]
+
     def record(self, result: TrainResult, extra_examples: int = 0) -> None:
         """Report a training loop's history and work (stored in the run's ``run.json``).
 
