@@ -1,4 +1,4 @@
-"""``distill``: cross-task representation distillation from the frozen source-tuned teacher."""
+"""``distill``: cross-task representation distillation from the frozen source-tuned teacher(s)."""
 
 from __future__ import annotations
 
@@ -50,18 +50,29 @@ class Distill(Method):
     Knowledge in a Neural Network"; Romero et al. (2015), "FitNets"; Park et al. (2019),
     "Relational Knowledge Distillation". The teacher's features on the target examples are
     computed once (its stem is the student's frozen stem).
+
+    With K source-tuned teachers (a fusion group; K = 1 for a pair) the distillation term is the
+    mean over teachers of each teacher's loss. No teacher's head is used (the teachers' label
+    spaces are their sources', never the target's), so there are no logits to average; instead,
+    up to terms constant in the student, the mean of the K relational KL terms *is* the KL toward
+    the teachers' averaged softened similarity distribution (the multi-teacher averaging of
+    softened outputs of You, Xu, Xu & Tao 2017, "Learning from Multiple Teacher Networks", KDD),
+    and the mean of the K feature terms is the distance to the mean of the teachers' normalised
+    features. With K = 1 the loss is exactly the pairwise one.
     """
 
     needs_source: ClassVar[bool] = True
+    max_sources: ClassVar[int] = 0
     weight: float = 1.0
     temperature: float = 0.5
 
     def fit(self, ctx: FitContext) -> Classifier:
-        assert ctx.source is not None
-        teacher = ctx.features(ctx.source.trunk, ctx.train).to(ctx.device)  # (N, D)
+        assert ctx.sources
+        teachers = [ctx.features(s.trunk, ctx.train).to(ctx.device) for s in ctx.sources]  # K x (N, D)
         model = ctx.new_classifier()
 
         def extra(features: torch.Tensor, logits: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            return self.weight * representation_distillation_loss(features, teacher[idx], self.temperature)
+            losses = [representation_distillation_loss(features, t[idx], self.temperature) for t in teachers]
+            return self.weight * (losses[0] if len(losses) == 1 else torch.stack(losses).mean())
 
         return ctx.fit(model, extra_loss=extra, desc="distill")

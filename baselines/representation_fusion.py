@@ -1,4 +1,4 @@
-"""``representation_fusion``: a trained attention gate over pretrained and source-tuned features."""
+"""``representation_fusion``: a trained attention gate over pretrained and source-tuned features (K sources)."""
 
 from __future__ import annotations
 
@@ -57,23 +57,26 @@ class FusedTrunk(nn.Module):
 class RepresentationFusion(Method):
     """Pretrained output + source knowledge, fused by a trained attention gate.
 
-    The pretrained trunk and the frozen source-tuned trunk both encode every example; an
-    AdapterFusion-style attention (query from the pretrained feature, keys and values from
-    both) mixes them per example, and a new head classifies the mix. Only the fusion layer
-    and the head train (both trunks stay frozen, so their features are computed once), with
+    The pretrained trunk and the K frozen source-tuned trunks (K = 1 for a pair, K for a fusion
+    group; in the source set's order) all encode every example; an AdapterFusion-style attention
+    (query from the pretrained feature, keys and values from all K + 1) mixes them per example,
+    and a new head classifies the mix. This is AdapterFusion's own setting: one attention over N
+    task adapters, here N = K source-tuned trunks plus the pretrained one. Only the fusion layer
+    and the head train (every trunk stays frozen, so their features are computed once), with
     early stopping on the target's validation accuracy. Pfeiffer, Kamath, Rücklé, Cho &
     Gurevych (2021), "AdapterFusion: Non-Destructive Task Composition for Transfer
     Learning", EACL.
     """
 
     needs_source: ClassVar[bool] = True
+    max_sources: ClassVar[int] = 0
     lr: float = 1e-3
     epochs: int = 40
     patience: int = 6
 
     def fit(self, ctx: FitContext) -> Classifier:
-        assert ctx.source is not None
-        trunks = [freeze(ctx.make_trunk()), freeze(ctx.source.trunk)]
+        assert ctx.sources
+        trunks = [freeze(ctx.make_trunk()), *(freeze(s.trunk) for s in ctx.sources)]
 
         def stacked(data: LabeledStates) -> LabeledStates:
             views = [ctx.features(t, data) for t in trunks]

@@ -1,4 +1,4 @@
-"""``ties``: TIES-merging of the target's and the source's task vectors."""
+"""``ties``: TIES-merging of the target's and the sources' task vectors."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from benchmark.api import Classifier, FitContext, Method, parse_grid, register_m
 @register_method("ties")
 @dataclass
 class Ties(Method):
-    """Merge the target's and the source's task vectors by trim, elect sign, disjoint mean.
+    """Merge the target's and the sources' task vectors by trim, elect sign, disjoint mean.
 
     The start is the target-tuned model of ``target_only`` (the same fit, trained once and
-    shared); the target's and the
-    source's task vectors (tuned − pretrained, over the trunk's parameters) are TIES-merged:
-    each keeps its top ``density`` fraction of entries by magnitude, each entry's sign is
-    elected by the larger total mass, and the values agreeing with it are averaged. Then
-    ``θ = θ_pretrained + λ τ_merged`` with λ the value in ``scales`` with the best target
+    shared); the target's and each of the K sources' task vectors (tuned − pretrained, over the
+    trunk's parameters; K = 1 for a pair) are TIES-merged: each keeps its top ``density``
+    fraction of entries by magnitude, each entry's sign is elected by the larger total mass,
+    and the values agreeing with it are averaged. Then ``θ = θ_pretrained + λ τ_merged`` with
+    λ, one for the merged vector as in the paper, the value in ``scales`` with the best target
     validation accuracy (the first on ties); the target head is kept. Yadav, Tam, Choshen,
     Raffel & Bansal (2023), "TIES-Merging: Resolving Interference When Merging Models",
     NeurIPS (``density`` 0.2 is their k = 20%).
@@ -26,15 +26,15 @@ class Ties(Method):
 
     needs_source: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
+    max_sources: ClassVar[int] = 0
     density: float = 0.2
     scales: str = "0.6,0.8,1.0,1.2,1.4,1.6,1.8"
 
     def fit(self, ctx: FitContext) -> Classifier:
-        assert ctx.source is not None and ctx.reference is not None
+        assert ctx.sources and ctx.reference is not None
         grid = parse_grid(self.scales, "ties.scales")
         model = ctx.reference
         pretrained = ctx.make_trunk()
-        merged = ties_merge([task_vector(model.trunk, pretrained), task_vector(ctx.source.trunk, pretrained)],
-                            self.density)
-        ctx.select_scale(model, pretrained, merged, grid)
+        vectors = [task_vector(model.trunk, pretrained), *(task_vector(s.trunk, pretrained) for s in ctx.sources)]
+        ctx.select_scale(model, pretrained, ties_merge(vectors, self.density), grid)
         return model

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "LabeledStates": "benchmark.models.training",
     "TrainConfig": "benchmark.models.training",
     "TrainResult": "benchmark.models.training",
+    "accuracy_of": "benchmark.models.training",
     "batch_features": "benchmark.models.training",
     "fit": "benchmark.models.training",
     "freeze": "benchmark.models.training",
@@ -46,6 +47,12 @@ _EXPORTS: dict[str, str] = {
     "select_scale": "benchmark.models.merging",
     "task_vector": "benchmark.models.merging",
     "ties_merge": "benchmark.models.merging",
+    "dare": "benchmark.models.merge_many",
+    "fisher_merge": "benchmark.models.merge_many",
+    "linear_grams": "benchmark.models.merge_many",
+    "regmean_merge_modules": "benchmark.models.merge_many",
+    "simple_average": "benchmark.models.merge_many",
+    "task_arithmetic_merge": "benchmark.models.merge_many",
     "States": "benchmark.models.backbones.base",
     "StemInit": "benchmark.models.backbones.base",
     # tasks
@@ -96,6 +103,12 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.errors import DataError as DataError
     from benchmark.models.backbones.base import States as States
     from benchmark.models.backbones.base import StemInit as StemInit
+    from benchmark.models.merge_many import dare as dare
+    from benchmark.models.merge_many import fisher_merge as fisher_merge
+    from benchmark.models.merge_many import linear_grams as linear_grams
+    from benchmark.models.merge_many import regmean_merge_modules as regmean_merge_modules
+    from benchmark.models.merge_many import simple_average as simple_average
+    from benchmark.models.merge_many import task_arithmetic_merge as task_arithmetic_merge
     from benchmark.models.merging import add_vector as add_vector
     from benchmark.models.merging import parse_grid as parse_grid
     from benchmark.models.merging import select_scale as select_scale
@@ -108,6 +121,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.models.training import LabeledStates as LabeledStates
     from benchmark.models.training import TrainConfig as TrainConfig
     from benchmark.models.training import TrainResult as TrainResult
+    from benchmark.models.training import accuracy_of as accuracy_of
     from benchmark.models.training import batch_features as batch_features
     from benchmark.models.training import fit as fit
     from benchmark.models.training import freeze as freeze

@@ -63,7 +63,7 @@ def price(suite: Suite, ws: Workspace, filters: RunFilters, measured: dict[str, 
         out[fam] += n_seeds * seconds
     for fit in shared_fits(ws, jobs)[1]:
         out[ws.resolve(fit.task).task.family] += n_seeds * fit_seconds[ws.fit_key(fit)]
-    for task in sorted({r.target for r in runs} | {r.source for r in runs if r.source_task}):
+    for task in sorted({r.target for r in runs} | {s for r in runs for s in r.sources}):
         fam = ws.resolve(task).task.family
         out[fam] += stems.get((task, "test"), 0.0) + n_seeds * stems.get((task, "per_seed"), 0.0)
     if old:  # the sequential runs in proportion to the planned runs priced (all, or --tasks')
@@ -102,8 +102,8 @@ def main() -> int:
             runs = plan_runs(suite, RunFilters(tasks=filters.tasks, seeds=[0]))
             # Stems first, timed apart: the test split's are shared by every seed.
             for r in runs:
-                for task, role, budget in ((r.target, "target", r.budget),) + (
-                        ((r.source, "source", None),) if r.source_task else ()):
+                for task, role, budget in ((r.target, "target", r.budget),) + tuple(
+                        (s, "source", None) for s in r.sources):
                     init = type(make_method(r.method)).stem_init
                     for split in ("test", "train", "validation") if role == "target" else ("train", "validation"):
                         if (task, role, budget, init, split) in encoded:

@@ -59,7 +59,7 @@ TEXT_TARGETS = {"rotten_tomatoes", "conventions", "debates"}
 
 def job(target: str, method: str, source: str, budget: int) -> RunJob:
     needs = FitJob(source, 0) if source != NO_SOURCE else None
-    return RunJob(RunId(SUITE, target, method, source, budget, 0), "bench", {}, source_fit=needs)
+    return RunJob(RunId(SUITE, target, method, source, budget, 0), "bench", {}, source_fits=(needs,) if needs else ())
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int) -> float:

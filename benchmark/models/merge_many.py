@@ -15,7 +15,8 @@
   "Dataless Knowledge Fusion by Merging Weights of Language Models", ICLR): with ``W_k`` of shape
   (out, in) (as ``nn.Linear.weight``) and Gram matrices ``G_k = X_k^T X_k`` of shape (in, in),
   ``W^T = (sum_k G~_k)^-1 sum_k G~_k W_k^T``, where ``G~_k = alpha G_k + (1 - alpha) diag(G_k)``.
-  :func:`gram`, :func:`linear_inputs` and :func:`regmean_merge_modules` apply it to whole modules.
+  :func:`gram`, :func:`linear_inputs` (or :func:`linear_grams`, the Grams accumulated call by call)
+  and :func:`regmean_merge_modules` apply it to whole modules.
 - :func:`dare`: DARE (Yu, Yu, Yu, Huang & Li 2024, "Language Models are Super Mario: Absorbing
   Abilities from Homologous Models as a Free Lunch", ICML): drop each entry of a task vector with
   probability p and rescale the rest by 1 / (1 - p).
@@ -57,6 +58,16 @@ def _check_same(dicts: Sequence[Mapping[str, Tensor]], what: str,
                 raise ValueError(f"{what}[{k}][{n!r}] has shape {tuple(d[n].shape)} but {ref_name}[{n!r}] has "
                                  f"{tuple(ref[n].shape)}; {_SAME_ARCH}")
     return names
+
+
+def differing_parameters(modules: Sequence[nn.Module]) -> list[str]:
+    """The names of the parameters (in ``modules[0]``'s order) whose values are not equal in every
+    one of the K same-architecture ``modules``: what fine-tuning changed somewhere. A merge need only
+    touch these; the others are one shared value (e.g. frozen pretrained blocks), which a weighted
+    average would only perturb by rounding."""
+    params = [dict(m.named_parameters()) for m in modules]
+    _check_same(params, "modules")
+    return [n for n, p in params[0].items() if any(not torch.equal(p, q[n]) for q in params[1:])]
 
 
 def simple_average(models: Sequence[Mapping[str, Tensor]]) -> dict[str, Tensor]:
@@ -222,16 +233,50 @@ def linear_inputs(module: nn.Module, run: Callable[[], object]) -> dict[str, Ten
     return {name: torch.cat(xs) for name, xs in recorded.items()}
 
 
-def regmean_merge_modules(modules: Sequence[nn.Module], inputs_per_module: Sequence[Mapping[str, Tensor]],
-                          alpha: float = 1.0) -> dict[str, Tensor]:
+def linear_grams(module: nn.Module, run: Callable[[], object]) -> dict[str, Tensor]:
+    """The Gram matrix ``X^T X`` (in, in) of the inputs to every ``nn.Linear`` of ``module`` during
+    ``run()``, by module name: ``gram(linear_inputs(module, run)[name])``, accumulated call by call
+    (float32) so the inputs themselves are never all held at once (a run over a whole training draw
+    of a transformer would record N x T rows per layer). Layers not called are absent; the hooks are
+    removed afterwards, also when ``run`` raises."""
+    grams: dict[str, Tensor] = {}
+    handles = []
+
+    def recorder(name: str, in_features: int) -> Callable[[nn.Module, tuple[Tensor, ...]], None]:
+        def hook(_: nn.Module, args: tuple[Tensor, ...]) -> None:
+            rows = args[0].detach().reshape(-1, in_features).float()
+            grams[name] = gram(rows) if name not in grams else grams[name] + gram(rows)
+        return hook
+
+    try:
+        for name, sub in module.named_modules():
+            if isinstance(sub, nn.Linear):
+                handles.append(sub.register_forward_pre_hook(recorder(name, sub.in_features)))
+        run()
+    finally:
+        for h in handles:
+            h.remove()
+    return grams
+
+
+def regmean_merge_modules(modules: Sequence[nn.Module], inputs_per_module: Sequence[Mapping[str, Tensor]] | None,
+                          alpha: float = 1.0, *,
+                          grams_per_module: Sequence[Mapping[str, Tensor]] | None = None) -> dict[str, Tensor]:
     """The merged parameters (by name) of K same-architecture modules: RegMean
     (:func:`regmean_merge`) for the weight of every ``nn.Linear``, the plain mean for every other
     parameter, including the linear biases (as the paper's implementation does).
     ``inputs_per_module[k]`` maps each linear layer's name to model k's inputs to it (rows, in), as
-    :func:`linear_inputs` records them. Load the result with ``load_state_dict(..., strict=False)``."""
-    if len(inputs_per_module) != len(modules):
-        raise ValueError(f"{len(inputs_per_module)} input records for {len(modules)} modules; "
-                         "give one (from linear_inputs) per module")
+    :func:`linear_inputs` records them; or, instead (``inputs_per_module=None``),
+    ``grams_per_module[k]`` maps it to their Gram matrix, as :func:`linear_grams` accumulates it.
+    Load the result with ``load_state_dict(..., strict=False)``."""
+    if (inputs_per_module is None) == (grams_per_module is None):
+        raise ValueError("give either inputs_per_module (from linear_inputs) or grams_per_module "
+                         "(from linear_grams), not both or neither")
+    records = inputs_per_module if inputs_per_module is not None else grams_per_module
+    assert records is not None
+    if len(records) != len(modules):
+        raise ValueError(f"{len(records)} input records for {len(modules)} modules; "
+                         "give one (from linear_inputs or linear_grams) per module")
     params = [{n: p.detach() for n, p in m.named_parameters()} for m in modules]
     merged = simple_average(params)
     for name, sub in modules[0].named_modules():
@@ -239,11 +284,11 @@ def regmean_merge_modules(modules: Sequence[nn.Module], inputs_per_module: Seque
             continue
         key = f"{name}.weight" if name else "weight"
         grams = []
-        for k, inputs in enumerate(inputs_per_module):
+        for k, inputs in enumerate(records):
             if name not in inputs:
                 raise ValueError(f"no recorded inputs for linear layer {name!r} of module {k}; record them with "
-                                 "linear_inputs on a run that calls every linear layer")
-            grams.append(gram(inputs[name]))
+                                 "linear_inputs (or linear_grams) on a run that calls every linear layer")
+            grams.append(gram(inputs[name]) if inputs_per_module is not None else inputs[name])
         merged[key] = regmean_merge([p[key] for p in params], grams, alpha)
     return merged
 

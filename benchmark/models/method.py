@@ -55,7 +55,11 @@ class FitContext:
         make_trunk: a fresh trainable trunk with pretrained (or, for ``stem_init="random"``
             methods, the run's random) weights; returns ``nn.Module`` mapping a batch to ``(B, D)``.
         source: the frozen source-tuned classifier (trunk + source head), for methods with
-            ``needs_source``; trained once per (backbone, source task, seed) and shared.
+            ``needs_source``; trained once per (backbone, source task, seed) and shared. With
+            K >= 2 sources (a fusion group) it is None: use ``sources``.
+        sources: the source pool, the K frozen source-tuned classifiers in the order of the
+            run's source set (task names sorted); ``(source,)`` for a pair. A method that takes
+            K >= 2 sources (``max_sources``) reads this; a pairwise one may keep ``source``.
         generator: the run's seeded torch generator; all randomness comes from it.
         device: torch device string.
         source_train: the source task's training draw (the one its source model was tuned
@@ -63,6 +67,8 @@ class FitContext:
             (e.g. joint multi-task training); None otherwise. ``source_num_labels``,
             ``source_feature_dim``: its number of classes and the trunk's feature width on
             its inputs (a sentence-pair task's differs from a single sentence's); 0 without a source.
+            ``source_trains``, ``source_label_counts``, ``source_feature_dims``: the same per
+            source of the pool, in its order (``source_train`` etc. are the single one when K = 1).
         reference: for methods with ``needs_reference_fit``, a trainable copy of the reference
             method's fit (``target_only``) on this run's target draw and seed, trained once and
             shared with that run (so a merging method does not train it again); None otherwise.
@@ -83,6 +89,28 @@ class FitContext:
     reference: Classifier | None = None
     examples_processed: int = 0
     training: list[dict[str, object]] = dataclasses.field(default_factory=list)
+    sources: tuple[Classifier, ...] = ()
+    source_trains: tuple[LabeledStates, ...] = ()
+    source_label_counts: tuple[int, ...] = ()
+    source_feature_dims: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # One source can be given either way (a pairwise caller sets source=..., the harness
+        # the pool): fill in the other, so ``source`` and ``sources`` always agree when K = 1.
+        for one, pool in (("source", "sources"), ("source_train", "source_trains")):
+            single, many = getattr(self, one), getattr(self, pool)
+            if single is not None and not many:
+                setattr(self, pool, (single,))
+            elif single is None and len(many) == 1:
+                setattr(self, one, many[0])
+            elif single is not None and (len(many) != 1 or many[0] is not single):
+                raise ValueError(f"FitContext got {one} and a {pool} of {len(many)} that differ; give one of them")
+        for count, counts in (("source_num_labels", "source_label_counts"),
+                              ("source_feature_dim", "source_feature_dims")):
+            if getattr(self, count) and not getattr(self, counts):
+                setattr(self, counts, (getattr(self, count),))
+            elif not getattr(self, count) and len(getattr(self, counts)) == 1:
+                setattr(self, count, getattr(self, counts)[0])
 
     def new_classifier(self, trunk: nn.Module | None = None) -> Classifier:
         """``trunk`` (default: a fresh pretrained one, :attr:`make_trunk`) with a new linear head
@@ -146,6 +174,33 @@ class FitContext:
                               "merge_scale": chosen})
         return chosen
 
+    def select_merge(self, model: Classifier, merged: Callable[[float], Mapping[str, torch.Tensor]],
+                     grid: Sequence[float], coefficient: str) -> float:
+        """For each ``c`` in ``grid``, load ``merged(c)`` (trunk parameters by name; the others stay)
+        into ``model.trunk`` and measure ``ctx.validation`` accuracy; keep the ``c`` with the best
+        (the first on ties). Record every candidate's accuracy as :meth:`select_scale` does, with
+        ``coefficient`` naming what ``c`` is, and count one validation pass per candidate. Returns
+        the chosen ``c``; the caller may add to the record (``ctx.training[-1]``)."""
+        params = dict(model.trunk.named_parameters())
+        accuracies: list[float] = []
+        best: tuple[float, Mapping[str, torch.Tensor]] | None = None
+        for c in grid:
+            candidate = merged(c)
+            with torch.no_grad():
+                for name, value in candidate.items():
+                    params[name].copy_(value)
+            accuracies.append(training.accuracy_of(model, self.validation, self.config, self.device))
+            if best is None or accuracies[-1] > max(accuracies[:-1]):
+                best = (c, candidate)
+        assert best is not None
+        with torch.no_grad():
+            for name, value in best[1].items():
+                params[name].copy_(value)
+        self.examples_processed += len(grid) * len(self.validation)
+        self.training.append({"merge_coefficient": coefficient, "merge_scales": list(grid),
+                              "merge_val_accuracy": accuracies, "merge_scale": best[0]})
+        return best[0]
+
     def record(self, result: TrainResult, extra_examples: int = 0) -> None:
         """Report a training loop's history and work (stored in the run's ``run.json``).
 
@@ -168,6 +223,10 @@ class Method(ABC):
     needs_reference_fit: ClassVar[bool] = False
     #: Stem weights the harness encodes the data with: "pretrained", or "random" (scratch).
     stem_init: ClassVar[StemInit] = "pretrained"
+    #: How many source tasks ``fit`` takes at once (``ctx.sources``): 1 (pairs only), K >= 2
+    #: (pairs and fusion groups of up to K sources) or 0 (any number). Pairwise is the default,
+    #: so a method written for one source is never handed several.
+    max_sources: ClassVar[int] = 1
 
     @abstractmethod
     def fit(self, ctx: FitContext) -> Classifier:
@@ -183,6 +242,11 @@ class Method(ABC):
     def is_fusion(cls) -> bool:
         """Whether the method uses a source task (runs per pair) or not (a reference)."""
         return cls.needs_source or cls.needs_source_data
+
+    @classmethod
+    def takes_sources(cls, k: int) -> bool:
+        """Whether ``fit`` takes a source set of ``k`` tasks (a fusion method with room for them)."""
+        return cls.is_fusion() and (cls.max_sources == 0 or k <= cls.max_sources)
 
     def hyperparameters(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
@@ -211,6 +275,8 @@ def hyperparameter_problems(cls: type) -> list[str]:
         return [f"{cls!r} does not subclass benchmark.models.method.Method"]
     if not dataclasses.is_dataclass(cls):
         return [f"{cls.__name__} must be a @dataclass so its hyperparameters are typed fields"]
+    if not isinstance(cls.max_sources, int) or isinstance(cls.max_sources, bool) or cls.max_sources < 0:
+        problems.append(f"max_sources = {cls.max_sources!r}; use 1 (pairs only), K >= 2 or 0 (any number)")
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         kind = hints.get(f.name)

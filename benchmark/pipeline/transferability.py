@@ -53,9 +53,11 @@ class Item:
 
 
 def items_to_score(results: Path, suite: str, judge: str) -> list[Item]:
-    """(source, target, budget, seed) of every ok run of the suite's judge with a real source."""
+    """(source, target, budget, seed) of every ok run of the suite's judge with a real source (one
+    task: an estimator scores one source model on the target, so a fusion group's runs are left out)."""
     found = {Item(suite, r.source, r.target, r.run.budget, r.run.seed) for r in scan_runs(results, suite)
-             if r.method == judge and r.status == "ok" and parse_control(r.source) is None}
+             if r.method == judge and r.status == "ok" and parse_control(r.source) is None
+             and len(r.run.sources) == 1}
     return sorted(found, key=lambda i: (i.target, i.source, i.budget, i.seed))
 
 

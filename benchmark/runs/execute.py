@@ -34,8 +34,9 @@ class RunJob:
     run: RunId
     key: str
     hyperparameters: dict[str, Any]
-    #: The source model (the reference fit on the source's draw), for methods with needs_source.
-    source_fit: FitJob | None = None
+    #: The source models (the reference fit on each source's draw, in the order of the run's
+    #: source set), for methods with needs_source; one for a pair, K for a group.
+    source_fits: tuple[FitJob, ...] = ()
     #: The reference fit on the run's target draw, for methods with needs_reference_fit or a
     #: run that *is* that fit (``serves_fit``: the shared fit serves it instead of training it).
     target_fit: FitJob | None = None
@@ -44,7 +45,7 @@ class RunJob:
     @property
     def needs(self) -> tuple[FitJob, ...]:
         """The fits an executor must make before this run. Two may be one fit (same content key)."""
-        return tuple(j for j in (self.source_fit, self.target_fit) if j is not None)
+        return tuple(j for j in (*self.source_fits, self.target_fit) if j is not None)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
     method = make_method(spec.method, job.hyperparameters)
     rt = ws.resolve(spec.target)
     task, p = rt.task, rt.protocol
-    tasks = [ws.suite.task(t) for t in (spec.target, spec.source_task) if t]
+    tasks = [ws.suite.task(t) for t in (spec.target, *spec.sources)]
     manifest = RunManifest(
         suite=spec.suite, target=spec.target, source=spec.source_task, method=spec.method, budget=spec.budget,
         seed=spec.seed, key=job.key, backbone=p.backbone, precision=p.precision, protocol=p.to_dict(),
@@ -82,24 +83,29 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         init = type(method).stem_init
         train = ws.states(spec.target, spec.seed, "target", "train", init, spec.budget)
         val = ws.states(spec.target, spec.seed, "target", "validation", init, spec.budget)
-        source = ws.fitted(job.source_fit) if job.source_fit else None
-        if (type(method).needs_source and source is None) or (type(method).needs_source_data and not spec.source_task):
+        cls = type(method)
+        sources = tuple(ws.fitted(f) for f in job.source_fits)
+        if (cls.needs_source and not sources) or (cls.needs_source_data and not spec.sources):
             raise ConfigError(f"method {spec.method!r} needs a source task")
+        if len(spec.sources) > 1 and not cls.takes_sources(len(spec.sources)):
+            raise ConfigError(f"method {spec.method!r} takes at most {cls.max_sources} source(s), not the "
+                              f"{len(spec.sources)} of {spec.source}")
         target_fit = job.target_fit
-        if type(method).needs_reference_fit and target_fit is None:
+        if cls.needs_reference_fit and target_fit is None:
             raise ConfigError(f"method {spec.method!r} needs the reference fit of its target")
         ctx = FitContext(
             backbone=rt.backbone, config=p.train, num_labels=task.num_labels,
             # The fit process gets pickled copies: editing them in place changes no later run.
             train=train, validation=val, make_trunk=ws.trunk_factory(rt, init, spec.seed),
-            source=source if type(method).needs_source else None,
+            # The source pool; with one source, ``source``, ``source_train`` etc. are set from it.
+            source=None, sources=sources if cls.needs_source else (),
             generator=torch.Generator().manual_seed(spec.seed),
             device=ws.device,
-            source_train=ws.states(spec.source_task, spec.seed, "source", "train", init)
-            if type(method).needs_source_data and spec.source_task else None,
-            source_num_labels=ws.resolve(spec.source_task).task.num_labels if spec.source_task else 0,
-            source_feature_dim=ws.resolve(spec.source_task).backbone.feature_dim if spec.source_task else 0,
-            reference=ws.trainable_copy(target_fit) if type(method).needs_reference_fit and target_fit else None,
+            source_trains=tuple(ws.states(s, spec.seed, "source", "train", init) for s in spec.sources)
+            if cls.needs_source_data else (),
+            source_label_counts=tuple(ws.resolve(s).task.num_labels for s in spec.sources),
+            source_feature_dims=tuple(ws.resolve(s).backbone.feature_dim for s in spec.sources),
+            reference=ws.trainable_copy(target_fit) if cls.needs_reference_fit and target_fit else None,
         )
         if target_fit is not None:  # what the shared fit cost, so the run's cost stays the method's
             manifest = manifest.replace(reused_fit=ws.fit_record(target_fit))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchmark.runs.groups import split_source_set
 from benchmark.runs.layout import NO_SOURCE
 
 
 @dataclass(frozen=True, order=True)
 class PairKey:
     """One comparison: a method from ``source`` into ``target`` at a train budget, in a suite;
-    its runs are its seeds. ``source`` is ``-`` for a per-target method. Sorted by field order."""
+    its runs are its seeds. ``source`` is ``-`` for a per-target method, else a source set's
+    name (a task's name, or ``a+b`` for a fusion group: :func:`~benchmark.runs.groups.source_set`).
+    Sorted by field order."""
 
     suite: str
     method: str
@@ -29,7 +32,8 @@ class PairKey:
 @dataclass(frozen=True, order=True)
 class RunId:
     """Identity of one run: (suite, target, method, source, budget, seed). ``source`` is ``-``
-    for none; ``budget`` is the number of target training examples the run's draw has."""
+    for none, else the name of its source set (one task's name, or ``a+b`` for a group of
+    sources); ``budget`` is the number of target training examples the run's draw has."""
 
     suite: str
     target: str
@@ -40,8 +44,13 @@ class RunId:
 
     @property
     def source_task(self) -> str | None:
-        """The source task's name, or None for per-target methods."""
+        """The source set's name (a task's name for a pair), or None for per-target methods."""
         return None if self.source == NO_SOURCE else self.source
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The source tasks, sorted: ``()`` for per-target methods, one for a pair, K for a group."""
+        return () if self.source == NO_SOURCE else split_source_set(self.source)
 
     @property
     def pair(self) -> PairKey:

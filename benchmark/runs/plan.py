@@ -26,7 +26,9 @@ class RunFilters:
 
 
 def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
-    """Every run of the suite after filters: per-target methods once, fusion methods per pair."""
+    """Every run of the suite after filters: per-target methods once, fusion methods per pair,
+    and per many -> one group the fusion methods that take its K sources (source: the group's
+    source set, ``a+b``)."""
     check_filters(filters)
     methods = filters.methods if filters.methods is not None else list(suite.methods or METHODS.names())
     for m in methods:
@@ -42,6 +44,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     for b in filters.budgets or []:
         if b not in known:
             raise ConfigError(f"--budgets {b}: suite {suite.name!r} has no target budget {b}; use one of {known}.")
+    check_groups(suite, methods, check_methods=filters.methods is None)
     pairs = suite.pairs()
     runs: list[RunId] = []
     for target in targets:
@@ -49,13 +52,38 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
             if filters.budgets is not None and budget not in filters.budgets:
                 continue
             sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
+            groups = suite.groups_into(target)
             for seed in seeds:
                 for m in methods:
-                    if METHODS.get(m).is_fusion():
+                    cls = METHODS.get(m)
+                    if cls.is_fusion():
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources)
+                        runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in groups
+                                    if cls.takes_sources(len(g.sources)))
                     else:
                         runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))
     return runs
+
+
+def check_groups(suite: Suite, methods: list[str], check_methods: bool = True) -> None:
+    """Refuse what cannot plan a suite's groups: a merge-all group (not run yet), and, when
+    ``check_methods`` (the suite's own methods, not a ``--methods`` filter, which may narrow
+    them), a many -> one group that none of ``methods`` can fuse, naming those that cannot."""
+    for group in suite.groups:
+        if group.kind == "merge-all":
+            raise ConfigError(f"suite {suite.name!r}: group {group.label()!r} is a merge-all group, which "
+                              "cannot run yet; drop it from 'groups' (many -> one groups run).")
+        k = len(group.sources)
+        fusion = [m for m in methods if METHODS.get(m).is_fusion()]
+        if check_methods and fusion and not any(METHODS.get(m).takes_sources(k) for m in fusion):
+            raise ConfigError(f"suite {suite.name!r}: group {group.label()!r} has {k} sources but none of its "
+                              f"methods takes {k} ({', '.join(fusion)} do not); add one that does "
+                              f"({', '.join(group_methods(k)) or 'none is registered'}) or drop the group.")
+
+
+def group_methods(k: int) -> list[str]:
+    """The registered methods that take a source set of ``k`` tasks."""
+    return [m for m in METHODS.names() if METHODS.get(m).takes_sources(k)]
 
 
 def check_filters(filters: RunFilters) -> None:

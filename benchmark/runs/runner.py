@@ -58,23 +58,26 @@ class Summary:
 def run_key(ws: Workspace, run: RunId, method: Method) -> str:
     """Content key of a run: protocol, backbone, hyperparameters, data subsample, code."""
     rt = ws.resolve(run.target)
-    data = {"target": ws.fingerprint(run.target, run.seed, "target", run.budget)}
-    if run.source_task:
-        data["source"] = ws.fingerprint(run.source_task, run.seed, "source")
+    data: dict[str, str | list[str]] = {"target": ws.fingerprint(run.target, run.seed, "target", run.budget)}
+    sources = [ws.fingerprint(s, run.seed, "source") for s in run.sources]
+    if sources:
+        # One source keeps the key it had before groups (a string), so finished pairs stay finished.
+        data["source"] = sources[0] if len(sources) == 1 else sources
+    tasks = [ws.suite.task(t) for t in (run.target, *run.sources)]
     return content_hash({"spec": [run.suite, run.target, run.method, run.source_task, run.budget, run.seed],
                          "backbone": rt.backbone.identity(), "protocol": rt.protocol.to_dict(),
                          "hyperparameters": method.hyperparameters(), "data": data,
-                         "code": run_code_version(type(method), [ws.suite.task(t) for t in (run.target, run.source_task)
-                                                                 if t])})
+                         "code": run_code_version(type(method), tasks)})
 
 
 def make_job(ws: Workspace, run: RunId, key: str, method: Method) -> RunJob:
-    """The job of ``run`` with the reference fits it needs: its source model, and its target's
-    reference fit when its method starts from it or the run is that fit itself."""
-    source = FitJob(run.source, run.seed) if run.source_task and type(method).needs_source else None
+    """The job of ``run`` with the reference fits it needs: its source models (one per source
+    task, shared with every run of that source and seed), and its target's reference fit when
+    its method starts from it or the run is that fit itself."""
+    sources = tuple(FitJob(s, run.seed) for s in run.sources) if type(method).needs_source else ()
     serves = ws.serves_reference_fit(run, method)
     target = FitJob(run.target, run.seed, "target", run.budget) if serves or type(method).needs_reference_fit else None
-    return RunJob(run, key, method.hyperparameters(), source, target, serves_fit=serves)
+    return RunJob(run, key, method.hyperparameters(), sources, target, serves_fit=serves)
 
 
 def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[FitJob]]:
@@ -88,12 +91,16 @@ def shared_fits(ws: Workspace, jobs: list[RunJob]) -> tuple[list[RunJob], list[F
     def one(fit: FitJob | None) -> FitJob | None:
         return by_key[ws.fit_key(fit)] if fit is not None else None
 
-    runs = [dataclasses.replace(job, source_fit=one(job.source_fit), target_fit=one(job.target_fit)) for job in jobs]
+    def pool(fits: tuple[FitJob, ...]) -> tuple[FitJob, ...]:
+        return tuple(by_key[ws.fit_key(f)] for f in fits)
+
+    runs = [dataclasses.replace(job, source_fits=pool(job.source_fits), target_fit=one(job.target_fit))
+            for job in jobs]
     return runs, sorted(by_key.values(), key=lambda j: (j.task, j.seed, j.role, j.budget or 0))
 
 
 def _check_available(suite: Suite, runs: list[RunId]) -> None:
-    for name in sorted({r.target for r in runs} | {r.source for r in runs if r.source_task}):
+    for name in sorted({r.target for r in runs} | {s for r in runs for s in r.sources}):
         task = suite.task(name)
         if not task.available:
             _, reasons = task.availability()

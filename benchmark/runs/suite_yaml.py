@@ -5,6 +5,8 @@ and the key, tasks by registered name or by the path of a YAML task file.
     description: my NLI tasks
     tasks: [rte_local, ../data/sick.yaml, synthetic_nli]   # names or YAML task files
     pairs: same-family            # or a list: ["sick -> rte_local", ...]
+    groups: ["sick, snli -> rte_local",     # fusion groups (optional): K >= 2 sources -> one target,
+             "merge: sick, snli, rte_local"] # or K task models merged into one (runs/groups.py)
     controls: [more, shuffled]    # control sources into every target (optional); or per kind,
                                   # {more: all, shuffled: [rte_local]}
     control_budgets: [100]        # target budgets the controls run at (default: every budget)
@@ -42,11 +44,12 @@ from benchmark.models.backbones import PAIR_ENCODINGS
 from benchmark.models.method import METHODS
 from benchmark.models.precision import PRECISIONS
 from benchmark.models.training import TrainConfig
+from benchmark.runs.groups import Group, parse_group
 from benchmark.runs.roles import DEFAULT_JUDGE, DEFAULT_REFERENCE, Roles
 from benchmark.runs.suites import Protocol, Suite
 
-KEYS = ("name", "description", "tasks", "pairs", "controls", "control_budgets", "seeds", "max_seeds", "methods",
-        "reference", "judge", "protocols")
+KEYS = ("name", "description", "tasks", "pairs", "groups", "controls", "control_budgets", "seeds", "max_seeds",
+        "methods", "reference", "judge", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "precision", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -213,6 +216,34 @@ def _pairs(raw: Any, tasks: Mapping[str, Task], path: Path) -> tuple[tuple[str, 
     return tuple(pairs)
 
 
+def _groups(raw: Any, tasks: Mapping[str, Task], path: Path) -> tuple[Group, ...]:
+    """``groups``: a list of ``"a, b -> target"`` (many -> one) and ``"merge: a, b, c"`` (merge
+    all) over the suite's tasks, each of one input family, none twice."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(g, str) for g in raw):
+        raise _fail(path, "'groups' must be a list like ['a, b -> target', 'merge: a, b, c'].")
+    groups: dict[Group, str] = {}
+    for item in raw:
+        try:
+            group = parse_group(item)
+        except ValueError as exc:
+            raise _fail(path, f"group {item!r} {exc}.") from None
+        for name in group.tasks:
+            if name not in tasks:
+                raise _fail(path, f"group {item!r}: {unknown_name('task', name, tasks, where='in this suite')}")
+        families = {name: tasks[name].family for name in group.tasks}
+        if len(set(families.values())) > 1:
+            which = ", ".join(f"{name}: {family}" for name, family in families.items())
+            raise _fail(path, f"group {item!r} crosses input families ({which}); "
+                              "a group's tasks must share a backbone.")
+        if group in groups:
+            raise _fail(path, f"group {item!r} repeats group {groups[group]!r} (the order of sources "
+                              "does not matter); list it once.")
+        groups[group] = item
+    return tuple(groups)
+
+
 def _controls(raw: Any, targets: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:
     """``controls``: a list of kinds (into every target) or {kind: all | [targets]} -> target -> kinds."""
     if raw is None:
@@ -277,7 +308,9 @@ def load_suite_file(path: str | Path) -> Suite:
         if family not in protocols:
             raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
     explicit_pairs = _pairs(spec.get("pairs"), resolved, path)
-    targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs, resolved=resolved).targets()
+    groups = _groups(spec.get("groups"), resolved, path)
+    targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs, groups=groups,
+                    resolved=resolved).targets()
     controls = _controls(spec.get("controls"), targets, path)
     control_budgets = None
     if spec.get("control_budgets") is not None:
@@ -302,7 +335,7 @@ def load_suite_file(path: str | Path) -> Suite:
         name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
         seeds=seeds, max_seeds=max_seeds,
         methods=None if methods == "all" else tuple(methods),
-        explicit_pairs=explicit_pairs, controls=controls,
+        explicit_pairs=explicit_pairs, groups=groups, controls=controls,
         control_budgets=control_budgets, roles=roles,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         resolved=resolved,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from benchmark.data.task import Task
 from benchmark.models.backbones import InputSettings, PairEncoding
 from benchmark.models.training import TrainConfig
+from benchmark.runs.groups import Group
 from benchmark.runs.roles import Roles
 
 
@@ -63,8 +64,8 @@ class Protocol:
 
 @dataclass(frozen=True)
 class Suite:
-    """Tasks, their source→target pairs (explicit, or every same-family pair), controls,
-    protocols (with the target budgets) and seeds."""
+    """Tasks, their source→target pairs (explicit, or every same-family pair), fusion groups,
+    controls, protocols (with the target budgets) and seeds."""
 
     name: str
     description: str
@@ -73,6 +74,7 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] | None = None  # None: every registered method
     explicit_pairs: tuple[tuple[str, str], ...] | None = None  # None: every same-family pair
+    groups: tuple[Group, ...] = ()  # fusion groups (runs/groups.py), beside the pairs
     controls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target -> control kinds run into it
     control_budgets: tuple[int, ...] | None = None  # target budgets the controls run at; None: all
     max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
@@ -111,12 +113,18 @@ class Suite:
         return self.task(task).family
 
     def targets(self) -> tuple[str, ...]:
-        """The tasks evaluated: every task but those explicit pairs use only as a source."""
+        """The tasks evaluated: every task but those explicit pairs and many -> one groups use
+        only as a source (a merge-all group evaluates each of its tasks)."""
         if self.explicit_pairs is None:
             return self.tasks
-        targets = {t for _, t in self.explicit_pairs}
-        sources_only = {s for s, _ in self.explicit_pairs} - targets
-        return tuple(t for t in self.tasks if t not in sources_only)
+        targets = {t for _, t in self.explicit_pairs} | {t for g in self.groups for t in g.tasks
+                                                         if g.kind == "merge-all" or t == g.target}
+        sources = {s for s, _ in self.explicit_pairs} | {s for g in self.groups for s in g.sources}
+        return tuple(t for t in self.tasks if t not in sources - targets)
+
+    def groups_into(self, target: str) -> list[Group]:
+        """The many -> one groups fusing their sources into ``target``, in the suite's order."""
+        return [g for g in self.groups if g.kind == "many-to-one" and g.target == target]
 
     def pairs(self) -> list[tuple[str, str]]:
         """The suite's (source, target) pairs: its explicit list, or every ordered pair of
