@@ -9,8 +9,16 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from benchmark.api import Classifier, FitContext, LabeledStates, Method, fisher_merge, parse_grid, register_method
-from benchmark.models.merge_many import differing_parameters
+from benchmark.api import (
+    Classifier,
+    FitContext,
+    LabeledStates,
+    Method,
+    differing_parameters,
+    fisher_merge,
+    parse_grid,
+    register_method,
+)
 
 
 def empirical_fisher(model: Classifier, data: LabeledStates, names: Sequence[str], device: str = "cpu",

@@ -15,12 +15,12 @@ from benchmark.api import (
     LabeledStates,
     Method,
     TrainConfig,
+    differing_parameters,
     linear_grams,
     parse_grid,
     register_method,
     regmean_merge_modules,
 )
-from benchmark.models.merge_many import differing_parameters
 
 
 def trunk_grams(trunk: nn.Module, data: LabeledStates, config: TrainConfig, device: str = "cpu",

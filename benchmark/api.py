@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "task_vector": "benchmark.models.merging",
     "ties_merge": "benchmark.models.merging",
     "dare": "benchmark.models.merge_many",
+    "differing_parameters": "benchmark.models.merge_many",
     "fisher_merge": "benchmark.models.merge_many",
     "linear_grams": "benchmark.models.merge_many",
     "regmean_merge_modules": "benchmark.models.merge_many",
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.models.backbones.base import States as States
     from benchmark.models.backbones.base import StemInit as StemInit
     from benchmark.models.merge_many import dare as dare
+    from benchmark.models.merge_many import differing_parameters as differing_parameters
     from benchmark.models.merge_many import fisher_merge as fisher_merge
     from benchmark.models.merge_many import linear_grams as linear_grams
     from benchmark.models.merge_many import regmean_merge_modules as regmean_merge_modules

@@ -121,11 +121,11 @@ def test_a_group_plans_the_methods_that_take_its_k_sources_into_a_source_set_fol
 def test_a_group_no_method_can_fuse_is_a_one_line_error_naming_the_methods(tmp_path: Path) -> None:
     from benchmark.runs.plan import RunFilters, plan_runs
 
-    suite = load_suite_file(_plan_suite(tmp_path, "[target_only, finetune, distill]"))
+    suite = load_suite_file(_plan_suite(tmp_path, "[target_only, finetune]"))
     with pytest.raises(BenchmarkError) as info:
         plan_runs(suite, RunFilters())
     text = str(info.value)
-    assert "\n" not in text and "has 2 sources but none of its methods takes 2 (finetune, distill do not)" in text
+    assert "\n" not in text and "has 2 sources but none of its methods takes 2 (finetune do not)" in text
     assert "task_arithmetic" in text  # names one that does
     merge = load_suite_file(_plan_suite(tmp_path, "[target_only, ties]", '["merge: mnist, digits"]'))
     with pytest.raises(BenchmarkError, match="merge-all group, which cannot run yet"):
