@@ -46,7 +46,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     else:
         from benchmark.runs.suite_catalog import suite_rows
 
-        print(_table(suite_rows(), ["name", "from", "tasks", "pairs", "methods", "seeds", "budget", "protocol"]))
+        columns = ["name", "from", "tasks", "pairs", "groups", "methods", "seeds", "runs", "budget", "protocol"]
+        print(_table(suite_rows(), columns))
     return 0
 
 

@@ -118,6 +118,32 @@ def test_a_group_plans_the_methods_that_take_its_k_sources_into_a_source_set_fol
     assert {r.source for r in narrowed} == {"mnist"}
 
 
+def test_group_methods_run_on_groups_only_and_a_filter_keeps_them_there(tmp_path: Path) -> None:
+    from benchmark.runs.plan import RunFilters, plan_runs
+
+    path = _plan_suite(tmp_path, "[target_only, finetune, task_arithmetic]\n    group_methods: [ties, fisher_merge]")
+    suite = load_suite_file(path)
+    runs = [(r.method, r.source) for r in plan_runs(suite, RunFilters()) if r.target == "digits"]
+    assert sorted(runs) == [("finetune", "mnist"), ("fisher_merge", "fashion_mnist+mnist"),
+                            ("target_only", "-"), ("task_arithmetic", "mnist"), ("ties", "fashion_mnist+mnist")]
+    # --methods ties: ties is a group method of this suite, so it does not spill onto the pairs.
+    filtered = [(r.method, r.source) for r in plan_runs(suite, RunFilters(methods=["ties", "finetune"]))
+                if r.target == "digits"]
+    assert sorted(filtered) == [("finetune", "mnist"), ("ties", "fashion_mnist+mnist")]
+
+
+@pytest.mark.parametrize(("extra", "groups", "message"), [
+    ("group_methods: [tise]", '["mnist, fashion_mnist -> digits"]', "group_methods: unknown method 'tise'"),
+    ("group_methods: []", '["mnist, fashion_mnist -> digits"]', "'group_methods' must be 'all' or a list"),
+    ("group_methods: [ties]", "[]", "the suite has no 'groups'"),
+])
+def test_bad_group_methods_get_a_one_line_error(tmp_path: Path, extra: str, groups: str, message: str) -> None:
+    path = _plan_suite(tmp_path, f"[target_only, finetune]\n    {extra}", groups)
+    with pytest.raises(BenchmarkError) as info:
+        load_suite_file(path)
+    assert "\n" not in str(info.value) and message in str(info.value)
+
+
 def test_a_group_no_method_can_fuse_is_a_one_line_error_naming_the_methods(tmp_path: Path) -> None:
     from benchmark.runs.plan import RunFilters, plan_runs
 

@@ -27,13 +27,22 @@ class RunFilters:
 
 def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     """Every run of the suite after filters: per-target methods once, fusion methods per pair,
-    and per many -> one group the fusion methods that take its K sources (source: the group's
-    source set, ``a+b``)."""
+    and per many -> one group the suite's group methods (``group_methods``, default ``methods``)
+    that take its K sources (source: the group's source set, ``a+b``); a method run on groups
+    only also runs on the controls into those groups' targets, so a control proves what it can see."""
     check_filters(filters)
-    methods = filters.methods if filters.methods is not None else list(suite.methods or METHODS.names())
-    for m in methods:
+    own_methods = list(suite.methods or METHODS.names())
+    own_group_methods = list((suite.group_methods if suite.group_methods is not None else suite.methods)
+                             or METHODS.names())
+    if filters.methods is None:
+        methods, group_methods = own_methods, own_group_methods
+    else:  # a method the suite runs on groups only stays on its groups
+        group_only = set(own_group_methods) - set(own_methods)
+        methods = [m for m in filters.methods if m not in group_only]
+        group_methods = [m for m in filters.methods if m in own_group_methods]
+    for m in methods + group_methods:
         METHODS.get(m)
-    check_hyperparameters(filters.hyperparameters, methods)
+    check_hyperparameters(filters.hyperparameters, methods + [m for m in group_methods if m not in methods])
     known_targets = suite.targets()
     targets = filters.tasks or list(known_targets)
     for t in targets:
@@ -44,7 +53,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     for b in filters.budgets or []:
         if b not in known:
             raise ConfigError(f"--budgets {b}: suite {suite.name!r} has no target budget {b}; use one of {known}.")
-    check_groups(suite, methods, check_methods=filters.methods is None)
+    check_groups(suite, group_methods, check_methods=filters.methods is None)
     pairs = suite.pairs()
     runs: list[RunId] = []
     for target in targets:
@@ -58,10 +67,17 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                     cls = METHODS.get(m)
                     if cls.is_fusion():
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources)
-                        runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in groups
-                                    if cls.takes_sources(len(g.sources)))
                     else:
                         runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))
+                for m in group_methods:
+                    cls = METHODS.get(m)
+                    if not cls.is_fusion():
+                        continue
+                    if m not in methods and groups:  # a group-only method still meets its target's controls
+                        runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources
+                                    if is_control(s) and cls.takes_sources(1))
+                    runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in groups
+                                if cls.takes_sources(len(g.sources)))
     return runs
 
 

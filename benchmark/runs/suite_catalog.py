@@ -80,10 +80,21 @@ def suite_rows() -> list[dict[str, object]]:
         protocol = "; ".join(f"{fam}: {p.backbone} {p.trainable}{_inputs(p) if fam == 'text' else ''}"
                              for fam, p in suite.protocols.items())
         rows.append({"name": suite.name, "from": origin if origin == "shipped" else f"{origin}: {file}",
-                     "tasks": len(suite.tasks), "pairs": len(suite.pairs()),
+                     "tasks": len(suite.tasks), "pairs": len(suite.pairs()), "groups": len(suite.groups),
                      "methods": "all" if suite.methods is None else len(suite.methods),
+                     "runs": _planned(suite),
                      "seeds": len(suite.seeds), "budget": budget, "protocol": protocol})
     return rows
+
+
+def _planned(suite: Suite) -> int | str:
+    """The runs ``run`` plans for the suite (its seeds, no filter), or why it cannot plan."""
+    from benchmark.runs.plan import RunFilters, plan_runs
+
+    try:
+        return len(plan_runs(suite, RunFilters()))
+    except ConfigError as exc:
+        return f"error: {str(exc)[:60]}"
 
 
 def _inputs(p: Protocol) -> str:

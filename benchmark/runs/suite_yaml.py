@@ -13,6 +13,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
     seeds: [0, 1, 2, 3, 4]
     max_seeds: 8                  # then seeds 5.. only for undecided pairs (optional; run --until-decided)
     methods: all                  # or a list of method names
+    group_methods: [ties, fisher_merge]  # the methods run on groups (optional; default: methods)
     protocols:                    # one per input family the tasks use (text, image)
       text:
         backbone: minilm-l6
@@ -49,7 +50,7 @@ from benchmark.runs.roles import DEFAULT_JUDGE, DEFAULT_REFERENCE, Roles
 from benchmark.runs.suites import Protocol, Suite
 
 KEYS = ("name", "description", "tasks", "pairs", "groups", "controls", "control_budgets", "seeds", "max_seeds",
-        "methods", "reference", "judge", "protocols")
+        "methods", "group_methods", "reference", "judge", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "precision", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -216,6 +217,19 @@ def _pairs(raw: Any, tasks: Mapping[str, Task], path: Path) -> tuple[tuple[str, 
     return tuple(pairs)
 
 
+def _methods(spec: Mapping[str, Any], key: str, path: Path) -> str | list[str]:
+    """``methods`` / ``group_methods``: ``all`` or a non-empty list of registered method names."""
+    methods = spec.get(key, "all")
+    if methods != "all":
+        if not isinstance(methods, list) or not methods:
+            raise _fail(path, f"'{key}' must be 'all' or a list of method names.")
+        for m in methods:
+            if m not in METHODS:
+                where = "" if key == "methods" else f"{key}: "
+                raise _fail(path, where + str(unknown_name("method", str(m), METHODS.names())))
+    return methods
+
+
 def _groups(raw: Any, tasks: Mapping[str, Task], path: Path) -> tuple[Group, ...]:
     """``groups``: a list of ``"a, b -> target"`` (many -> one) and ``"merge: a, b, c"`` (merge
     all) over the suite's tasks, each of one input family, none twice."""
@@ -319,13 +333,11 @@ def load_suite_file(path: str | Path) -> Suite:
         for b in control_budgets:
             if b not in known:
                 raise _fail(path, f"control_budgets: {b} is not a train budget of any protocol; use one of {known}.")
-    methods = spec.get("methods", "all")
-    if methods != "all":
-        if not isinstance(methods, list) or not methods:
-            raise _fail(path, "'methods' must be 'all' or a list of method names.")
-        for m in methods:
-            if m not in METHODS:
-                raise _fail(path, str(unknown_name("method", str(m), METHODS.names())))
+    methods = _methods(spec, "methods", path)
+    group_methods = _methods(spec, "group_methods", path) if "group_methods" in spec else None
+    if group_methods is not None and not groups:
+        raise _fail(path, "'group_methods' names the methods run on groups, but the suite has no 'groups'; "
+                          "add groups or drop 'group_methods'.")
     roles = _roles(spec, path)
     seeds = _int_list(spec.get("seeds", [0, 1, 2, 3, 4]), path, "seeds")
     max_seeds = spec.get("max_seeds")
@@ -335,6 +347,7 @@ def load_suite_file(path: str | Path) -> Suite:
         name=name, description=str(spec.get("description", "")), tasks=tasks, protocols=protocols,
         seeds=seeds, max_seeds=max_seeds,
         methods=None if methods == "all" else tuple(methods),
+        group_methods=None if group_methods in (None, "all") else tuple(group_methods),
         explicit_pairs=explicit_pairs, groups=groups, controls=controls,
         control_budgets=control_budgets, roles=roles,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],

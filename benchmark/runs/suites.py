@@ -73,6 +73,8 @@ class Suite:
     protocols: dict[str, Protocol]
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] | None = None  # None: every registered method
+    #: The methods run on groups (those of them that take the group's K sources); None: ``methods``.
+    group_methods: tuple[str, ...] | None = None
     explicit_pairs: tuple[tuple[str, str], ...] | None = None  # None: every same-family pair
     groups: tuple[Group, ...] = ()  # fusion groups (runs/groups.py), beside the pairs
     controls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target -> control kinds run into it
