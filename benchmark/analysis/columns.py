@@ -240,6 +240,11 @@ def control_rows(table: pd.DataFrame) -> pd.Series:
     return table["control"].astype("string").fillna("").ne("").astype(bool)
 
 
+def group_rows(table: pd.DataFrame) -> pd.Series:
+    """Boolean mask of the rows whose source is a many -> one group's source set (``a+b``)."""
+    return table["source"].astype("string").fillna("").str.contains("+", regex=False).astype(bool)
+
+
 def sort_rows(frame: pd.DataFrame, by: list[str], columns: Sequence[str]) -> pd.DataFrame:
     return frame.sort_values(by, kind="stable", na_position="first").reset_index(drop=True)[list(columns)]
 

@@ -13,6 +13,8 @@ multiple-comparison adjustments, verdicts and per-method aggregates with
   seed, Wilcoxon from 6 seeds), with the family it was adjusted in.
 - ``leaderboard.csv``: one row per (suite, budget, method): aggregates over real pairs with
   CIs, rank.
+- ``group_scores.csv``: per many -> one group, what each source adds (leave-one-source-out)
+  and the group over its best single source, with verdicts (:mod:`benchmark.analysis.group_scores`).
 - ``transferability.csv``: one row per (suite, target, budget, source, estimator): the
   estimator's score before training, ``finetune``'s measured gain, and per (target, budget)
   Kendall τ / weighted τ between them; ``transferability_ranking.csv``: estimators ranked by
@@ -52,6 +54,7 @@ import pandas as pd
 
 from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
+from benchmark.analysis.group_scores import group_scores_table
 from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, control_rows, csv_text, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
@@ -70,7 +73,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Leaderboards:
-    """The five leaderboard tables, as written to CSV."""
+    """The leaderboard tables, as written to CSV."""
 
     leaderboard: pd.DataFrame
     per_task: pd.DataFrame
@@ -79,6 +82,7 @@ class Leaderboards:
     significance: pd.DataFrame
     transferability: pd.DataFrame
     transferability_ranking: pd.DataFrame
+    group_scores: pd.DataFrame
 
     def files(self) -> dict[str, pd.DataFrame]:
         """File name -> table, in the order of :data:`CSV_COLUMNS`."""
@@ -88,6 +92,7 @@ class Leaderboards:
             "transfer_matrix.csv": self.transfer_matrix,
             "negative_transfer.csv": self.negative_transfer,
             "significance.csv": self.significance,
+            "group_scores.csv": self.group_scores,
             "transferability.csv": self.transferability,
             "transferability_ranking.csv": self.transferability_ranking,
         }
@@ -128,7 +133,8 @@ def compute_leaderboards(
                                     kind="stable").reset_index(drop=True)[list(NEGATIVE_COLUMNS)]
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     scores, ranking = transferability_tables(store, transferability_items, seed=seed)
-    return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking)
+    groups = group_scores_table(store, settings, dict(designs or {}))
+    return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking, groups)
 
 
 def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:

@@ -22,13 +22,14 @@ from benchmark.analysis.columns import (
     Table,
     control_rows,
     csv_text,
+    group_rows,
     sort_rows,
     tables,
     write_readme,
 )
 from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_num3, fmt_p, fmt_points, source_label
 
-__all__ = ["FLOAT_FORMAT", "Column", "Table", "control_rows", "csv_text", "frame", "sort_rows"]
+__all__ = ["FLOAT_FORMAT", "Column", "Table", "control_rows", "csv_text", "frame", "group_rows", "sort_rows"]
 
 CONFIDENCE = 0.95
 MISSING = "missing"
@@ -127,7 +128,8 @@ PER_TASK = Table(
     (
         Column("suite", str, 'Suite name.'),
         Column("method", str, 'Method name.'),
-        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("source", str, ('Source task, `-` for methods without one; a many -> one group\'s source set is its '
+                               'sources sorted and joined by `+` (`fashion_mnist+mnist`).'), fmt=source_label),
         Column("control", str,
                'As in `transfer_matrix.csv`: the expected direction of a control source, empty for a real one.'),
         Column("target", str, 'Target task (the task evaluated).'),
@@ -179,7 +181,8 @@ TRANSFER = Table(
     (
         Column("suite", str, 'Suite name.'),
         Column("method", str, 'Method compared with `target_only`.'),
-        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("source", str, ('Source task, `-` for methods without one; a many -> one group\'s source set is its '
+                               'sources sorted and joined by `+` (`fashion_mnist+mnist`).'), fmt=source_label),
         Column("control", str,
                ("`positive` / `negative` when the source is a control (`T~more`: more of the target's own training "
                 'data; `T~shuffled`: the same data with shuffled labels), naming the verdict it is expected to '
@@ -240,7 +243,8 @@ TRANSFER = Table(
                 '`n_seeds` when already decided; empty when no count up to 20 would decide it.')),
         Column("family", str,
                ('The family of the verdict test: `<suite>/<method>/budget=<b>/crossed_t`; for control pairs '
-                '`<suite>/<method>/budget=<b>/<positive or negative>-control/crossed_t`.')),
+                '`<suite>/<method>/budget=<b>/<positive or negative>-control/crossed_t`; for many -> one groups '
+                '(source `a+b`) `<suite>/<method>/budget=<b>/groups/crossed_t`.')),
         Column("correction", str,
                'Adjustment used: `bh` (Benjamini–Hochberg, default), `holm` (Holm–Bonferroni) or `none`.'),
         Column("alpha", float, 'Significance level of the verdict (default 0.05).'),
@@ -280,7 +284,8 @@ SIGNIFICANCE = Table(
     (
         Column("suite", str, 'Suite name.'),
         Column("method", str, 'Method compared with `target_only`.'),
-        Column("source", str, 'Source task, `-` for methods without one.', fmt=source_label),
+        Column("source", str, ('Source task, `-` for methods without one; a many -> one group\'s source set is its '
+                               'sources sorted and joined by `+` (`fashion_mnist+mnist`).'), fmt=source_label),
         Column("control", str,
                'As in `transfer_matrix.csv`: the expected direction of a control source, empty for a real one.'),
         Column("target", str, 'Target task.'),
@@ -309,10 +314,63 @@ SIGNIFICANCE = Table(
         Column("family", str,
                ('The set of p-values adjusted together: `<suite>/<method>/budget=<b>/<test>` (one test type of one '
                 "method at one budget in one suite, across its pairs); a method's controls of one direction are a "
-                'family of their own, `<suite>/<method>/budget=<b>/<direction>-control/<test>`.')),
+                'family of their own, `<suite>/<method>/budget=<b>/<direction>-control/<test>`, and so are its many '
+                '-> one groups, `<suite>/<method>/budget=<b>/groups/<test>`.')),
     ),
 )
 SIGNIFICANCE_COLUMNS = SIGNIFICANCE
+
+GROUP_SCORES = Table(
+    "group_scores.csv",
+    ('Many -> one groups: one row per (suite, method, target, group, budget) and smaller source set\n'
+     "of the same method it is compared with: each leave-one-source-out set (the dropped source's\n"
+     'contribution; for two sources, the pair of the other one) and, for K > 2, each single source.\n'
+     "The group's gain over `target_only` is its `transfer_matrix.csv` row. Sorted by suite, method,\n"
+     'target, sources, budget, reference_sources.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("method", str, 'The fusion method of both runs.'),
+        Column("target", str, 'Target task.'),
+        Column("budget", int, 'Target training examples (both runs).'),
+        Column("sources", str, "The group's source set (sorted, `+`-joined).", label="group"),
+        Column("reference_sources", str, 'The smaller source set compared with: the run without `dropped`.',
+               label="compared with"),
+        Column("dropped", str, 'The sources in `sources` but not in `reference_sources`.'),
+        Column("leave_one_out", bool, '`True` when one source is dropped: `gain` is its contribution.'),
+        Column("best_single", bool,
+               ('`True` on the row against the single source whose run is most accurate (mean over its paired '
+                'seeds): its `gain` is the group over the best single source. Picked by observed accuracy, so '
+                'that gain is biased down: `positive` there is conservative, `negative` is not.')),
+        Column("n_seeds", int, 'Seeds where both runs are ok (paired by seed).', label="seeds"),
+        Column("n_examples", int, 'Test examples present in every paired run (aligned by id).'),
+        Column("group_accuracy", float, "Mean over paired seeds of the group run's accuracy.",
+               label="group acc.", fmt=fmt_level),
+        Column("reference_accuracy", float, "Mean over paired seeds of the smaller set's accuracy.",
+               label="without acc.", fmt=fmt_level),
+        Column("gain", float, '`group_accuracy − reference_accuracy`: what `dropped` adds (paired by seed).',
+               fmt=fmt_points),
+        Column("se", float, 'Standard error of `gain`, crossed variance-components model as in `transfer_matrix.csv`.'),
+        Column("df", float, 'Satterthwaite degrees of freedom of `se` (reported, as in `transfer_matrix.csv`).'),
+        Column("ci_low", float, 'Lower end of the 95% CI of `gain` (calibrated critical values).', fmt=fmt_points),
+        Column("ci_high", float, 'Upper end of that CI.', fmt=fmt_points),
+        Column("p_value", float, 'Two-sided p-value of "gain = 0" (crossed t).', label="p", fmt=fmt_p),
+        Column("p_adj", float, '`p_value` adjusted within `family` with `correction`.', label="p adj.", fmt=fmt_p),
+        Column("p_equivalence", float, 'TOST p-value of "|gain| ≥ `margin`".', fmt=fmt_p),
+        Column("p_equivalence_adj", float, '`p_equivalence` adjusted within `family`.', fmt=fmt_p),
+        Column("mde", float, 'Minimum detectable |gain| at 80% power at α / m, as in `transfer_matrix.csv`.',
+               label="MDE", fmt=fmt_level),
+        Column("seeds_to_decide", int, 'As in `transfer_matrix.csv`.'),
+        Column("family", str, 'The family adjusted together: `<suite>/<method>/budget=<b>/leave-one-out/crossed_t`.'),
+        Column("correction", str, '`bh`, `holm` or `none`.'),
+        Column("alpha", float, 'Significance level of the verdict.'),
+        Column("margin", float, 'Equivalence margin.'),
+        Column("verdict", str,
+               ('`positive`: the dropped source adds accuracy; `negative`: it costs accuracy (interference); '
+                '`equivalent`: within ±`margin`; `inconclusive`; `missing` when no seed is paired '
+                '(rule as in `transfer_matrix.csv`).')),
+    ),
+)
+GROUP_SCORES_COLUMNS = GROUP_SCORES
 
 TRANSFERABILITY = Table(
     "transferability.csv",

@@ -17,6 +17,7 @@ from benchmark.analysis.schema import (
     LEADERBOARD,
     PER_TASK,
     control_rows,
+    group_rows,
 )
 from benchmark.analysis.significance import PairSample
 from benchmark.analysis.stats import aggregate as stats_agg
@@ -105,9 +106,10 @@ def leaderboard_table(
     *, n_resamples: int, seed: int,
 ) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
-    # Controls show what the suite can see; they never rank methods.
-    per_task = per_task[~control_rows(per_task)]
-    transfer = transfer[~control_rows(transfer)]
+    # Controls show what the suite can see; they never rank methods. Groups ask another
+    # question (group_scores.csv): the ranks stay over one-source pairs.
+    per_task = per_task[~control_rows(per_task) & ~group_rows(per_task)]
+    transfer = transfer[~control_rows(transfer) & ~group_rows(transfer)]
     # One leaderboard per (suite, budget): methods are ranked on the targets at one budget.
     for (suite, budget), cell in per_task.groupby(["suite", "budget"], sort=True):
         budget = int(budget)

@@ -35,6 +35,7 @@ from benchmark.analysis.schema import (
 from benchmark.analysis.significance import PAIRED_TESTS, PairSample, Row
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
+from benchmark.runs.groups import SOURCE_SEPARATOR
 from benchmark.runs.store import NO_SOURCE, PairKey, RunId, control_of
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,22 @@ def comparisons(store: RunResults) -> list[PairKey]:
                                                   and p.source == NO_SOURCE))
 
 
-def family_name(suite: str, method: str, budget: int, test: str, control: str = "") -> str:
+def family_name(suite: str, method: str, budget: int, test: str, source: str = NO_SOURCE) -> str:
     """``<suite>/<method>/budget=<b>/<test>``: a method's pairs at one target budget (each
     budget asks its own question, and its seed variance differs). A method's controls of one
     direction are a family of their own, ``<suite>/<method>/budget=<b>/<direction>-control/<test>``,
-    so they never change its real pairs' p."""
+    and so are its many -> one groups (source ``a+b``), ``<suite>/<method>/budget=<b>/groups/<test>``,
+    so neither ever changes its real pairs' p."""
     base = f"{suite}/{method}/budget={int(budget)}"
-    return f"{base}/{control}-control/{test}" if control else f"{base}/{test}"
+    control = control_of(source)
+    if control:
+        return f"{base}/{control}-control/{test}"
+    return f"{base}/groups/{test}" if is_source_set(source) else f"{base}/{test}"
+
+
+def is_source_set(source: str) -> bool:
+    """Whether ``source`` names a group's K >= 2 sources (``a+b``), not one task."""
+    return SOURCE_SEPARATOR in source
 
 
 def _pair_sample(store: RunResults, comp: PairKey, row: Row) -> PairSample | None:
@@ -134,15 +144,16 @@ def transfer_and_significance(
         rows[comp] = {"suite": suite, "method": method, "source": source, "control": control_of(source),
                       "target": target, "budget": budget, "correction": settings.correction,
                       "alpha": settings.alpha, "margin": settings.margin,
-                      "family": family_name(suite, method, budget, TEST_CROSSED, control_of(source))}
+                      "family": family_name(suite, method, budget, TEST_CROSSED, source)}
         sample = _pair_sample(store, comp, rows[comp])
         if sample is not None:
             samples[comp] = sample
-    families: dict[tuple[str, str, int, str], list[PairKey]] = defaultdict(list)
+    families: dict[str, list[PairKey]] = defaultdict(list)
     for comp in samples:
-        families[(comp.suite, comp.method, comp.budget, control_of(comp.source))].append(comp)
+        families[family_name(comp.suite, comp.method, comp.budget, TEST_CROSSED, comp.source)].append(comp)
     sig_rows: list[Row] = []
-    for (suite, _method, _budget, _control), members in sorted(families.items()):
+    for _family, members in sorted(families.items()):
+        suite = members[0].suite
         tests = family_tests([(samples[c].correct_method, samples[c].correct_ref) for c in members],
                              [c.target for c in members], settings, designs.get(suite))
         lenders = seed_variance_sources([c.target for c in members], tests)
@@ -165,9 +176,8 @@ def transfer_and_significance(
                 sig_rows.extend(paired_test(sample))
 
     sig = SIGNIFICANCE.frame([{**r, "correction": settings.correction} for r in sig_rows])
-    sig["family"] = [family_name(s, m, b, t, c) for s, m, b, t, c
-                     in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["control"].fillna(""),
-                            strict=True)]
+    sig["family"] = [family_name(s, m, b, t, src) for s, m, b, t, src
+                     in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["source"], strict=True)]
     sig["p_adj"] = np.nan
     for _family, index in sig.groupby("family", sort=True).groups.items():
         sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),

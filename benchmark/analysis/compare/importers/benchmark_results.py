@@ -25,7 +25,7 @@ from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.transfer import family_name
 from benchmark.errors import DataError
 from benchmark.runs.layout import ResultsLayout
-from benchmark.runs.store import NO_SOURCE, control_of, load_roles, load_sequential_designs, scan_runs, suites
+from benchmark.runs.store import NO_SOURCE, load_roles, load_sequential_designs, scan_runs, suites
 
 
 def task_name(suite: str, target: str, budget: int) -> str:
@@ -53,7 +53,7 @@ def read_results(paths: Sequence[str], **options: Any) -> Evaluations:
         frames.append(pd.DataFrame({"task": task, "system": system, "seed": run.seed, "example_id": data.ids,
                                     "correct": data.correct}))
         baselines[task] = store.roles_of(run.suite).reference
-        families[(task, system)] = family_name(run.suite, run.method, run.budget, TEST_CROSSED, control_of(run.source))
+        families[(task, system)] = family_name(run.suite, run.method, run.budget, TEST_CROSSED, run.source)
         if run.suite in raw:
             d = raw[run.suite]
             designs[task] = SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
