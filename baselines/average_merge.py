@@ -21,17 +21,19 @@ class AverageMerge(Method):
     stay the target's. Nothing is tuned, so no validation data is used. The uniform "model
     soup" of Wortsman et al. (2022), "Model soups: averaging weights of multiple fine-tuned
     models improves accuracy without increasing inference time", ICML, and the "simple
-    averaging" baseline of FusionBench (Tang et al. 2024).
+    averaging" baseline of FusionBench (Tang et al. 2024). In a merge-all group: the mean of the
+    K task models' trunks.
     """
 
     needs_source: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
     max_sources: ClassVar[int] = 0
+    merges_all: ClassVar[bool] = True
 
     def fit(self, ctx: FitContext) -> Classifier:
         assert ctx.sources and ctx.reference is not None
         model = ctx.reference
-        trunks = [model.trunk, *(s.trunk for s in ctx.sources)]
+        trunks = [m.trunk for m in ctx.merge_pool()[0]]  # merge all: the group's K experts
         averaged = simple_average([dict(t.named_parameters()) for t in trunks])
         with torch.no_grad():
             for name, p in model.trunk.named_parameters():

@@ -80,7 +80,8 @@ class FisherMerge(Method):
     ``λ`` is the value in ``target_weights`` with the best target validation accuracy (the first
     on ties), the sources share the rest equally (``(1 - λ) / K`` each); the chosen value, every
     candidate's accuracy and each model's total Fisher mass are recorded. Works for a pair (K = 1)
-    and a fusion group alike. Matena & Raffel (2022), "Merging Models with Fisher-Weighted
+    and a fusion group alike; in a merge-all group the K task models weigh the same (1 / K),
+    so nothing is tuned. Matena & Raffel (2022), "Merging Models with Fisher-Weighted
     Averaging", NeurIPS.
     """
 
@@ -88,6 +89,7 @@ class FisherMerge(Method):
     needs_source_data: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
     max_sources: ClassVar[int] = 0
+    merges_all: ClassVar[bool] = True
     target_weights: str = "0.1,0.3,0.5,0.7,0.9"
     fisher_examples: int = 256
 
@@ -97,15 +99,19 @@ class FisherMerge(Method):
         if not all(0 < w < 1 for w in grid):
             raise ValueError(f"fisher_merge.target_weights must lie in (0, 1), got {self.target_weights!r}")
         model = ctx.reference
-        models = [model, *ctx.sources]
+        models, draws = ctx.merge_pool()  # [target, *sources]; merge all: the group's K experts
         names = differing_parameters([m.trunk for m in models])
-        draws = [ctx.train, *ctx.source_trains]
         fishers = [empirical_fisher(m, d, names, ctx.device, self.fisher_examples) for m, d in zip(models, draws,
                                                                                                   strict=True)]
         ctx.examples_processed += sum(min(len(d), self.fisher_examples) if self.fisher_examples > 0 else len(d)
                                       for d in draws)
         thetas = [{n: p.detach().clone() for n, p in m.trunk.named_parameters() if n in set(names)} for m in models]
-        ctx.select_merge(model, lambda w: fisher_merge(thetas, weighted_fishers(fishers, w)), grid, "target_weight")
+        if ctx.merge_all:  # no target to weigh: the K models weigh the same (Matena & Raffel's multi-task merge)
+            equal = [{n: f / len(models) for n, f in fisher.items()} for fisher in fishers]
+            ctx.select_merge(model, lambda _: fisher_merge(thetas, equal), [1.0 / len(models)], "model_weight")
+        else:
+            ctx.select_merge(model, lambda w: fisher_merge(thetas, weighted_fishers(fishers, w)), grid,
+                             "target_weight")
         ctx.training[-1].update({"merge": "fisher", "merged_models": len(models), "merged_parameters": len(names),
                                  "fisher_mass": [float(sum(f.sum() for f in fisher.values())) for fisher in fishers]})
         return model

@@ -64,7 +64,8 @@ class RegMean(Method):
     ``alphas`` with the best target validation accuracy (the first on ties), recorded with every
     candidate's. A trunk without changed linear layers (e.g. the convolutional EfficientNet's top
     blocks) is merged by the plain mean of its changed parameters. Works for a pair (K = 1) and a
-    fusion group alike. Jin, Ren, Preotiuc-Pietro & Cheng (2023), "Dataless Knowledge Fusion by
+    fusion group alike; in a merge-all group the K task models are merged, ``α`` on the mean
+    validation accuracy over the K tasks. Jin, Ren, Preotiuc-Pietro & Cheng (2023), "Dataless Knowledge Fusion by
     Merging Weights of Language Models", ICLR.
     """
 
@@ -72,6 +73,7 @@ class RegMean(Method):
     needs_source_data: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
     max_sources: ClassVar[int] = 0
+    merges_all: ClassVar[bool] = True
     alphas: str = "0.5,0.7,0.9"
     gram_examples: int = 1024
 
@@ -81,15 +83,15 @@ class RegMean(Method):
         if not all(0 <= a <= 1 for a in grid):
             raise ValueError(f"regmean.alphas must lie in [0, 1], got {self.alphas!r}")
         model = ctx.reference
-        trunks = [model.trunk, *(s.trunk for s in ctx.sources)]
-        draws = [ctx.train, *ctx.source_trains]
+        models, draws = ctx.merge_pool()  # [target, *sources]; merge all: the group's K experts
+        trunks = [m.trunk for m in models]
         grams = [trunk_grams(t, d, ctx.config, ctx.device, self.gram_examples) for t, d in zip(trunks, draws,
                                                                                               strict=True)]
         ctx.examples_processed += sum(min(len(d), self.gram_examples) if self.gram_examples > 0 else len(d)
                                       for d in draws)
         names = differing_parameters(trunks)
         # The target's trunk as tuned: select_merge overwrites model.trunk candidate by candidate.
-        originals = [copy.deepcopy(model.trunk), *trunks[1:]]
+        originals = [copy.deepcopy(t) if t is model.trunk else t for t in trunks]
 
         def merged(alpha: float) -> dict[str, torch.Tensor]:
             out = regmean_merge_modules(originals, None, alpha, grams_per_module=grams)

@@ -29,13 +29,16 @@ class TaskArithmetic(Method):
     ``scales`` with the best target validation accuracy (the first on ties, so the grid's order
     is the preference). One shared λ is the paper's own choice for adding several task vectors
     (Sec. 3, "a single scaling coefficient"), and keeps the selection a 1-D search on the small
-    validation draw whatever K is. The target head is kept. Ilharco, Ribeiro, Wortsman,
+    validation draw whatever K is. The target head is kept. In a merge-all group the model is
+    the paper's multi-task one, ``θ_pretrained + λ Σ_k τ_k`` over the group's K task models, λ
+    on the mean validation accuracy over the K tasks (each with its own head). Ilharco, Ribeiro, Wortsman,
     Gururangan, Schmidt, Hajishirzi & Farhadi (2023), "Editing Models with Task Arithmetic", ICLR.
     """
 
     needs_source: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
     max_sources: ClassVar[int] = 0
+    merges_all: ClassVar[bool] = True
     scales: str = "0,0.1,0.2,0.3,0.5,0.7,1.0"
 
     def fit(self, ctx: FitContext) -> Classifier:
@@ -46,5 +49,7 @@ class TaskArithmetic(Method):
         vectors = [task_vector(source.trunk, pretrained) for source in ctx.sources]
         # Coefficient 1 each: the sum (exactly the one vector when K = 1); λ scales it below.
         summed = task_arithmetic_merge(vectors, [1.0] * len(vectors))
-        ctx.select_scale(model, copy.deepcopy(model.trunk), summed, grid)
+        # Merge all: θ_pretrained + λ Σ over the group's K experts (the paper's multi-task model).
+        base = pretrained if ctx.merge_all else copy.deepcopy(model.trunk)
+        ctx.select_scale(model, base, summed, grid)
         return model

@@ -21,12 +21,14 @@ class Ties(Method):
     λ, one for the merged vector as in the paper, the value in ``scales`` with the best target
     validation accuracy (the first on ties); the target head is kept. Yadav, Tam, Choshen,
     Raffel & Bansal (2023), "TIES-Merging: Resolving Interference When Merging Models",
-    NeurIPS (``density`` 0.2 is their k = 20%).
+    NeurIPS (``density`` 0.2 is their k = 20%). In a merge-all group the K task models' vectors
+    are merged, λ on the mean validation accuracy over the K tasks (each with its own head).
     """
 
     needs_source: ClassVar[bool] = True
     needs_reference_fit: ClassVar[bool] = True
     max_sources: ClassVar[int] = 0
+    merges_all: ClassVar[bool] = True
     density: float = 0.2
     scales: str = "0.6,0.8,1.0,1.2,1.4,1.6,1.8"
 
@@ -35,6 +37,7 @@ class Ties(Method):
         grid = parse_grid(self.scales, "ties.scales")
         model = ctx.reference
         pretrained = ctx.make_trunk()
-        vectors = [task_vector(model.trunk, pretrained), *(task_vector(s.trunk, pretrained) for s in ctx.sources)]
+        models, _ = ctx.merge_pool()  # [target, *sources]; merge all: the group's K experts
+        vectors = [task_vector(m.trunk, pretrained) for m in models]
         ctx.select_scale(model, pretrained, ties_merge(vectors, self.density), grid)
         return model

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     # methods
     "Method": "benchmark.models.method",
-    "FitContext": "benchmark.models.method",
+    "FitContext": "benchmark.models.context",
     "register_method": "benchmark.models.method",
     "Classifier": "benchmark.models.training",
     "LabeledStates": "benchmark.models.training",
@@ -104,6 +104,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.errors import DataError as DataError
     from benchmark.models.backbones.base import States as States
     from benchmark.models.backbones.base import StemInit as StemInit
+    from benchmark.models.context import FitContext as FitContext
     from benchmark.models.merge_many import dare as dare
     from benchmark.models.merge_many import differing_parameters as differing_parameters
     from benchmark.models.merge_many import fisher_merge as fisher_merge
@@ -116,7 +117,6 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors ("X as X": a 
     from benchmark.models.merging import select_scale as select_scale
     from benchmark.models.merging import task_vector as task_vector
     from benchmark.models.merging import ties_merge as ties_merge
-    from benchmark.models.method import FitContext as FitContext
     from benchmark.models.method import Method as Method
     from benchmark.models.method import register_method as register_method
     from benchmark.models.training import Classifier as Classifier

@@ -153,8 +153,8 @@ def test_a_group_no_method_can_fuse_is_a_one_line_error_naming_the_methods(tmp_p
     text = str(info.value)
     assert "\n" not in text and "has 2 sources but none of its methods takes 2 (finetune do not)" in text
     assert "task_arithmetic" in text  # names one that does
-    merge = load_suite_file(_plan_suite(tmp_path, "[target_only, ties]", '["merge: mnist, digits"]'))
-    with pytest.raises(BenchmarkError, match="merge-all group, which cannot run yet"):
+    merge = load_suite_file(_plan_suite(tmp_path, "[target_only, distill]", '["merge: mnist, digits"]'))
+    with pytest.raises(BenchmarkError, match="none of its methods merges K task models into one"):
         plan_runs(merge, RunFilters())
 
 

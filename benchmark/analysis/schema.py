@@ -27,9 +27,10 @@ from benchmark.analysis.columns import (
     tables,
     write_readme,
 )
-from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_num3, fmt_p, fmt_points, source_label
+from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_p, fmt_points, source_label
 
-__all__ = ["FLOAT_FORMAT", "Column", "Table", "control_rows", "csv_text", "frame", "group_rows", "sort_rows"]
+__all__ = ["FLOAT_FORMAT", "GROUP_SCORES", "TRANSFERABILITY", "TRANSFERABILITY_RANKING", "Column", "Table",
+           "control_rows", "csv_text", "frame", "group_rows", "sort_rows"]
 
 CONFIDENCE = 0.95
 MISSING = "missing"
@@ -46,14 +47,6 @@ def _as_in(column: Column, meanings: dict[str, str]) -> Column:
     """A negative-transfer column: the transfer-matrix column, documented by reference."""
     return Column(column.name, column.type, meanings.get(column.name, "As in `transfer_matrix.csv`."),
                   label=column.label, fmt=column.fmt)
-
-
-def _estimator_meaning() -> str:
-    from benchmark.analysis.estimators import estimators
-
-    listed = "; ".join(f"`{e.name}`: {e.description}" for e in estimators().values())
-    return (f"The estimator ({listed}). Each is one function registered with "
-            "`benchmark.analysis.estimators.register_estimator`.")
 
 
 LEADERBOARD = Table(
@@ -119,7 +112,6 @@ LEADERBOARD = Table(
                 'hardware-independent cost.')),
     ),
 )
-LEADERBOARD_COLUMNS = LEADERBOARD
 
 PER_TASK = Table(
     "per_task.csv",
@@ -256,7 +248,6 @@ TRANSFER = Table(
                label="NTG", fmt=fmt_points),
     ),
 )
-TRANSFER_COLUMNS = TRANSFER
 
 NEGATIVE = Table(
     "negative_transfer.csv",
@@ -318,130 +309,10 @@ SIGNIFICANCE = Table(
                 '-> one groups, `<suite>/<method>/budget=<b>/groups/<test>`.')),
     ),
 )
-SIGNIFICANCE_COLUMNS = SIGNIFICANCE
 
-GROUP_SCORES = Table(
-    "group_scores.csv",
-    ('Many -> one groups: one row per (suite, method, target, group, budget) and smaller source set\n'
-     "of the same method it is compared with: each leave-one-source-out set (the dropped source's\n"
-     'contribution; for two sources, the pair of the other one) and, for K > 2, each single source.\n'
-     "The group's gain over `target_only` is its `transfer_matrix.csv` row. Sorted by suite, method,\n"
-     'target, sources, budget, reference_sources.'),
-    (
-        Column("suite", str, 'Suite name.'),
-        Column("method", str, 'The fusion method of both runs.'),
-        Column("target", str, 'Target task.'),
-        Column("budget", int, 'Target training examples (both runs).'),
-        Column("sources", str, "The group's source set (sorted, `+`-joined).", label="group"),
-        Column("reference_sources", str, 'The smaller source set compared with: the run without `dropped`.',
-               label="compared with"),
-        Column("dropped", str, 'The sources in `sources` but not in `reference_sources`.'),
-        Column("leave_one_out", bool, '`True` when one source is dropped: `gain` is its contribution.'),
-        Column("best_single", bool,
-               ('`True` on the row against the single source whose run is most accurate (mean over its paired '
-                'seeds): its `gain` is the group over the best single source. Picked by observed accuracy, so '
-                'that gain is biased down: `positive` there is conservative, `negative` is not.')),
-        Column("n_seeds", int, 'Seeds where both runs are ok (paired by seed).', label="seeds"),
-        Column("n_examples", int, 'Test examples present in every paired run (aligned by id).'),
-        Column("group_accuracy", float, "Mean over paired seeds of the group run's accuracy.",
-               label="group acc.", fmt=fmt_level),
-        Column("reference_accuracy", float, "Mean over paired seeds of the smaller set's accuracy.",
-               label="without acc.", fmt=fmt_level),
-        Column("gain", float, '`group_accuracy − reference_accuracy`: what `dropped` adds (paired by seed).',
-               fmt=fmt_points),
-        Column("se", float, 'Standard error of `gain`, crossed variance-components model as in `transfer_matrix.csv`.'),
-        Column("df", float, 'Satterthwaite degrees of freedom of `se` (reported, as in `transfer_matrix.csv`).'),
-        Column("ci_low", float, 'Lower end of the 95% CI of `gain` (calibrated critical values).', fmt=fmt_points),
-        Column("ci_high", float, 'Upper end of that CI.', fmt=fmt_points),
-        Column("p_value", float, 'Two-sided p-value of "gain = 0" (crossed t).', label="p", fmt=fmt_p),
-        Column("p_adj", float, '`p_value` adjusted within `family` with `correction`.', label="p adj.", fmt=fmt_p),
-        Column("p_equivalence", float, 'TOST p-value of "|gain| ≥ `margin`".', fmt=fmt_p),
-        Column("p_equivalence_adj", float, '`p_equivalence` adjusted within `family`.', fmt=fmt_p),
-        Column("mde", float, 'Minimum detectable |gain| at 80% power at α / m, as in `transfer_matrix.csv`.',
-               label="MDE", fmt=fmt_level),
-        Column("seeds_to_decide", int, 'As in `transfer_matrix.csv`.'),
-        Column("family", str, 'The family adjusted together: `<suite>/<method>/budget=<b>/leave-one-out/crossed_t`.'),
-        Column("correction", str, '`bh`, `holm` or `none`.'),
-        Column("alpha", float, 'Significance level of the verdict.'),
-        Column("margin", float, 'Equivalence margin.'),
-        Column("verdict", str,
-               ('`positive`: the dropped source adds accuracy; `negative`: it costs accuracy (interference); '
-                '`equivalent`: within ±`margin`; `inconclusive`; `missing` when no seed is paired '
-                '(rule as in `transfer_matrix.csv`).')),
-    ),
-)
-GROUP_SCORES_COLUMNS = GROUP_SCORES
-
-TRANSFERABILITY = Table(
-    "transferability.csv",
-    ('Can the right source be picked before paying for training? One row per (suite, target,\n'
-     "budget, source, estimator): the estimator's score of the source-tuned model on the target's\n"
-     'training draw, computed **before any target training** (`python -m benchmark\n'
-     'transferability`, also the last step of `run`), next to the gain it should predict:\n'
-     '`finetune` over `target_only`, seed by seed. Only real sources with a `finetune` run are\n'
-     'scored (controls are not candidates). Each (source, target, budget, seed) is scored once\n'
-     'and stored under `results/transferability/`. Sorted by suite, target, budget, estimator,\n'
-     'source.'),
-    (
-        Column("suite", str, 'Suite name.'),
-        Column("target", str, 'Target task.'),
-        Column("budget", int, 'Target training examples (the draw that is scored is the one `finetune` trains on).'),
-        Column("source", str, 'Candidate source task.'),
-        Column("estimator", str, _estimator_meaning),
-        Column("score", float,
-               ("The estimator's mean over the scored seeds (higher = predicted to transfer better); empty where it "
-                "does not apply (`leep` and `nce` need the source head to read the target's features: not for a "
-                'sentence-pair source on single sentences). `h_score` saturates at C−1 when the examples do not '
-                'outnumber the features (a tie, not an order).'), fmt=fmt_num3),
-        Column("score_std", float, 'Its standard deviation over seeds (ddof 1).'),
-        Column("judge_gain", float,
-               ("Mean over the same seeds of the judge's accuracy − the reference's (fraction): the suite's "
-                "`judge` and `reference` roles, `finetune` and `target_only` by default."),
-               label="judge gain", fmt=fmt_points),
-        Column("n_seeds", int, 'Seeds with both a score and a gain.'),
-        Column("n_sources", int,
-               'Candidate sources of this target and budget with a score and a gain (the items τ ranks).'),
-        Column("kendall_tau", float,
-               ("Kendall τ-b between the sources' mean scores and their mean gains, for this (target, budget, "
-                'estimator); repeated on each of its rows. 1 = the estimator orders the sources as training did; '
-                'empty when undefined (fewer than 2 sources, or tied scores).')),
-        Column("kendall_tau_low", float,
-               ('Lower end of its 95% percentile bootstrap interval (seeds resampled, scores and gains together; '
-                '2,000 resamples).')),
-        Column("kendall_tau_high", float, 'Upper end.'),
-        Column("weighted_tau", float,
-               ("Weighted τ (scipy's hyperbolic weights, which stress the top of the ranking: picking the best "
-                'source matters most). Equal to `kendall_tau` with two sources.')),
-        Column("weighted_tau_low", float, 'Lower end of its 95% bootstrap interval.'),
-        Column("weighted_tau_high", float, 'Upper end.'),
-    ),
-)
-TRANSFERABILITY_COLUMNS = TRANSFERABILITY
-
-TRANSFERABILITY_RANKING = Table(
-    "transferability_ranking.csv",
-    ("One row per (suite, estimator): how well it predicts transfer over all the suite's targets\n"
-     'and budgets. Sorted by suite, then rank.'),
-    (
-        Column("suite", str, 'Suite name.'),
-        Column("rank", int, '1 = highest `mean_kendall_tau` (ties by name; undefined last).'),
-        Column("estimator", str, 'As in `transferability.csv`.'),
-        Column("description", str, 'What it scores, with its reference.', label="what it scores"),
-        Column("n_groups", int, '(target, budget) groups with at least 2 candidate sources.', label="targets"),
-        Column("n_pairs", int, '(source, target, budget) items over those groups.'),
-        Column("mean_kendall_tau", float,
-               'Mean over groups of `kendall_tau` (groups where it is undefined left out).', label="mean τ"),
-        Column("mean_kendall_tau_low", float,
-               ('Lower end of its 95% interval: stratified bootstrap, seeds resampled within every group, targets '
-                'fixed.')),
-        Column("mean_kendall_tau_high", float, 'Upper end.'),
-        Column("mean_weighted_tau", float, 'Mean over groups of `weighted_tau`.', label="mean weighted τ"),
-        Column("mean_weighted_tau_low", float, 'Lower end of its 95% interval (same bootstrap).'),
-        Column("mean_weighted_tau_high", float, 'Upper end.'),
-    ),
-)
-TRANSFERABILITY_RANKING_COLUMNS = TRANSFERABILITY_RANKING
-
+# The group and transferability tables live in their own modules; imported here so they follow.
+from benchmark.analysis.group_schema import GROUP_SCORES  # noqa: E402
+from benchmark.analysis.transferability_schema import TRANSFERABILITY, TRANSFERABILITY_RANKING  # noqa: E402
 
 CSV_COLUMNS: dict[str, Table] = tables()
 """Every CSV the builder writes and its columns (as a sequence of names), in file order."""

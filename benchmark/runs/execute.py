@@ -90,6 +90,9 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         if len(spec.sources) > 1 and not cls.takes_sources(len(spec.sources)):
             raise ConfigError(f"method {spec.method!r} takes at most {cls.max_sources} source(s), not the "
                               f"{len(spec.sources)} of {spec.source}")
+        if spec.merges_all and not cls.takes_merge_all(len(spec.sources)):
+            raise ConfigError(f"method {spec.method!r} cannot merge a merge-all group ({spec.source}); it needs "
+                              "merges_all = True and needs_reference_fit = True")
         target_fit = job.target_fit
         if cls.needs_reference_fit and target_fit is None:
             raise ConfigError(f"method {spec.method!r} needs the reference fit of its target")
@@ -106,6 +109,11 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
             source_label_counts=tuple(ws.resolve(s).task.num_labels for s in spec.sources),
             source_feature_dims=tuple(ws.resolve(s).backbone.feature_dim for s in spec.sources),
             reference=ws.trainable_copy(target_fit) if cls.needs_reference_fit and target_fit else None,
+            # Merge all: the pool is the group's K experts; each task's validation draw scores a merge.
+            merge_all=spec.merges_all,
+            merge_index=spec.sources.index(spec.target) if spec.merges_all else -1,
+            source_validations=tuple(ws.states(s, spec.seed, "source", "validation", init) for s in spec.sources)
+            if spec.merges_all else (),
         )
         if target_fit is not None:  # what the shared fit cost, so the run's cost stays the method's
             manifest = manifest.replace(reused_fit=ws.fit_record(target_fit))

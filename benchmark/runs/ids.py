@@ -33,7 +33,8 @@ class PairKey:
 class RunId:
     """Identity of one run: (suite, target, method, source, budget, seed). ``source`` is ``-``
     for none, else the name of its source set (one task's name, or ``a+b`` for a group of
-    sources); ``budget`` is the number of target training examples the run's draw has."""
+    sources; for a merge-all group, the whole group, target included); ``budget`` is the
+    number of target training examples the run's draw has."""
 
     suite: str
     target: str
@@ -51,6 +52,12 @@ class RunId:
     def sources(self) -> tuple[str, ...]:
         """The source tasks, sorted: ``()`` for per-target methods, one for a pair, K for a group."""
         return () if self.source == NO_SOURCE else split_source_set(self.source)
+
+    @property
+    def merges_all(self) -> bool:
+        """Whether this is a run of a merge-all group: its source set is the whole group, the
+        target included (a many -> one group's never holds its target)."""
+        return self.target in self.sources
 
     @property
     def pair(self) -> PairKey:

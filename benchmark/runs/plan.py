@@ -62,6 +62,9 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                 continue
             sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
             groups = suite.groups_into(target)
+            # A merge-all group's model is evaluated on each task at the draw its experts were tuned on.
+            merges = [g for g in suite.merge_groups_of(target)
+                      if budget == suite.protocols[suite.family_of(target)].source_train_budget]
             for seed in seeds:
                 for m in methods:
                     cls = METHODS.get(m)
@@ -73,23 +76,39 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                     cls = METHODS.get(m)
                     if not cls.is_fusion():
                         continue
-                    if m not in methods and groups:  # a group-only method still meets its target's controls
+                    if m not in methods and (groups or suite.merge_groups_of(target)):
+                        # a group-only method still meets its target's controls
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources
                                     if is_control(s) and cls.takes_sources(1))
                     runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in groups
                                 if cls.takes_sources(len(g.sources)))
+                    runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in merges
+                                if cls.takes_merge_all(len(g.sources)))
     return runs
 
 
 def check_groups(suite: Suite, methods: list[str], check_methods: bool = True) -> None:
-    """Refuse what cannot plan a suite's groups: a merge-all group (not run yet), and, when
-    ``check_methods`` (the suite's own methods, not a ``--methods`` filter, which may narrow
-    them), a many -> one group that none of ``methods`` can fuse, naming those that cannot."""
+    """Refuse what cannot plan a suite's groups: a merge-all group whose tasks are not run at the
+    source budget (its experts' draw), and, when ``check_methods`` (the suite's own methods, not
+    a ``--methods`` filter, which may narrow them), a group that none of ``methods`` can fuse
+    (many -> one) or merge (merge all), naming those that can."""
     for group in suite.groups:
-        if group.kind == "merge-all":
-            raise ConfigError(f"suite {suite.name!r}: group {group.label()!r} is a merge-all group, which "
-                              "cannot run yet; drop it from 'groups' (many -> one groups run).")
         k = len(group.sources)
+        if group.kind == "merge-all":
+            for task in group.sources:
+                family = suite.family_of(task)
+                b = suite.protocols[family].source_train_budget
+                if b not in suite.budgets(task):
+                    raise ConfigError(f"suite {suite.name!r}: merge-all group {group.label()!r} is evaluated at the "
+                                      f"source budget {b} (the draw its experts are tuned on), but {task} is not "
+                                      f"run at {b}; add {b} to budgets.train of the {family} protocol.")
+            merging = [m for m in methods if METHODS.get(m).takes_merge_all(k)]
+            if check_methods and not merging:
+                able = [m for m in METHODS.names() if METHODS.get(m).takes_merge_all(k)]
+                raise ConfigError(f"suite {suite.name!r}: merge-all group {group.label()!r}: none of its methods "
+                                  f"merges K task models into one; add one that does ({', '.join(able)}) "
+                                  "or drop the group.")
+            continue
         fusion = [m for m in methods if METHODS.get(m).is_fusion()]
         if check_methods and fusion and not any(METHODS.get(m).takes_sources(k) for m in fusion):
             raise ConfigError(f"suite {suite.name!r}: group {group.label()!r} has {k} sources but none of its "

@@ -124,6 +124,10 @@ class Suite:
         sources = {s for s, _ in self.explicit_pairs} | {s for g in self.groups for s in g.sources}
         return tuple(t for t in self.tasks if t not in sources - targets)
 
+    def merge_groups_of(self, task: str) -> list[Group]:
+        """The merge-all groups holding ``task``, in the suite's order."""
+        return [g for g in self.groups if g.kind == "merge-all" and task in g.sources]
+
     def groups_into(self, target: str) -> list[Group]:
         """The many -> one groups fusing their sources into ``target``, in the suite's order."""
         return [g for g in self.groups if g.kind == "many-to-one" and g.target == target]
