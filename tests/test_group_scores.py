@@ -18,7 +18,10 @@ from benchmark.analysis.transfer import family_tests, family_verdicts
 SUITE, SEEDS, N = "grp", (0, 1, 2, 3, 4), 400
 # (method, source) -> accuracy shift on both targets: a helps, b does nothing, the group adds a's help.
 SHIFTS = {("target_only", "-"): 0.0, ("ties", "a"): 0.25, ("ties", "b"): 0.0, ("ties", "a+b"): 0.25,
-          ("ties", "a+b+c"): 0.25, ("ties", "c"): 0.0, ("ties", "a+c"): 0.25, ("ties", "b+c"): -0.05}
+          ("ties", "a+b+c"): 0.25, ("ties", "c"): 0.0, ("ties", "a+c"): 0.25, ("ties", "b+c"): -0.05,
+          ("linear_probe", "-"): -0.1}
+# A merge-all group of the two targets: the merged model loses 20 points on t1 and nothing on t2.
+MERGED = {"t1": -0.20, "t2": 0.0}
 
 
 def _results(tmp_path: Path) -> tuple[Path, dict[tuple[str, str, str], np.ndarray]]:
@@ -37,6 +40,12 @@ def _results(tmp_path: Path) -> tuple[Path, dict[tuple[str, str, str], np.ndarra
                 write_run(tmp_path, suite=SUITE, target=target, method=method,
                           source=None if source == "-" else source, seed=seed, correct=matrix[s], ids=ids)
                 runs.append((target, method, None if source == "-" else source, seed))
+        matrix = simulate_correct(rng, difficulty, MERGED[target], len(SEEDS))
+        correct[(target, "ties", "t1+t2")] = matrix
+        for s, seed in enumerate(SEEDS):
+            write_run(tmp_path, suite=SUITE, target=target, method="ties", source="t1+t2", seed=seed,
+                      correct=matrix[s], ids=ids)
+            runs.append((target, "ties", "t1+t2", seed))
     write_plan(tmp_path, SUITE, runs)
     return tmp_path, correct
 
@@ -95,6 +104,28 @@ def test_groups_have_their_own_family_and_stay_out_of_the_ranking(built: tuple[P
     leaderboard = read_csv(results / "leaderboards/leaderboard.csv")
     # ranked over its one-source pairs only: a, b, c into t1; a, b, c into t2 (c: both targets)
     assert leaderboard.set_index("method").loc["ties", "n_pairs"] == 6
+    assert ties.loc[("t1", "t1+t2"), "family"] == "grp/ties/budget=100/merge-all/crossed_t"
+    scores = read_csv(results / "leaderboards/group_scores.csv")
+    assert "t1+t2" not in set(scores["sources"])  # a merge-all group has no leave-one-out here
+
+
+def test_merge_all_table_reads_the_transfer_rows_with_expert_and_pretrained(built: tuple[Path, dict]) -> None:
+    results, correct = built
+    merged = read_csv(results / "leaderboards/merge_all.csv").set_index("task")
+    transfer = read_csv(results / "leaderboards/transfer_matrix.csv").set_index(["method", "source", "target"])
+    assert sorted(merged.index) == ["t1", "t2"] and set(merged["group"]) == {"t1+t2"}
+    for task in ("t1", "t2"):
+        row, tm = merged.loc[task], transfer.loc[("ties", "t1+t2", task)]
+        assert row["merged_accuracy"] == pytest.approx(correct[(task, "ties", "t1+t2")].mean(), abs=1e-6)
+        assert row["expert_accuracy"] == pytest.approx(correct[(task, "target_only", "-")].mean(), abs=1e-6)
+        assert row["pretrained_accuracy"] == pytest.approx(correct[(task, "linear_probe", "-")].mean(), abs=1e-6)
+        assert row["normalized_accuracy"] == pytest.approx(row["merged_accuracy"] / row["expert_accuracy"], rel=1e-5)
+        assert row["normalized_ci_low"] == pytest.approx(1 + tm["ci_low"] / row["expert_accuracy"], rel=1e-5)
+        assert row["verdict"] == tm["verdict"] and row["p_adj"] == pytest.approx(tm["p_adj"], rel=1e-5)
+    assert merged.loc["t1", "reading"] == "interference"  # -20 points, 5 seeds of 400 examples
+    assert merged.loc["t1", "normalized_ci_high"] < 1
+    negative = read_csv(results / "leaderboards/negative_transfer.csv")
+    assert "t1+t2" not in set(negative["source"])  # interference is reported in merge_all.csv
 
 
 def test_adding_groups_changes_no_pair_verdict(tmp_path: Path, built: tuple[Path, dict]) -> None:
@@ -114,3 +145,18 @@ def test_adding_groups_changes_no_pair_verdict(tmp_path: Path, built: tuple[Path
     alone = read_csv(pairs_only / "leaderboards/transfer_matrix.csv")[cols]
     pd.testing.assert_frame_equal(full, alone)
     assert len(read_csv(pairs_only / "leaderboards/group_scores.csv")) == 0
+
+
+def test_the_report_shows_the_group_tables(built: tuple[Path, dict]) -> None:
+    from benchmark.analysis.report import build_report
+
+    results, _ = built
+    build_report(results)
+    page = (results / "report/index.md").read_text(encoding="utf-8")
+    assert "### Merging K task models into one" in page and "### Many sources into one target" in page
+    merged = read_csv(results / "leaderboards/merge_all.csv").set_index("task")
+    expert_row = next(line for line in page.splitlines() if line.startswith("| expert (target_only)"))
+    assert f"{merged.loc['t1', 'expert_accuracy'] * 100:.1f}" in expert_row
+    ties_row = next(line for line in page.splitlines() if line.startswith("| ties |") and "▼" in line)
+    assert f"{merged.loc['t1', 'merged_accuracy'] * 100:.1f} ▼" in ties_row  # t1: interference
+    assert "Best merge here: ties" in page

@@ -57,3 +57,47 @@ GROUP_SCORES = Table(
                 '(rule as in `transfer_matrix.csv`).')),
     ),
 )
+
+
+MERGE_ALL = Table(
+    "merge_all.csv",
+    ("Merge-all groups: one row per (suite, group, method, budget, task): the one model merged from\n"
+     "the group's K experts, with that task's head, against the task's expert (`target_only` at the\n"
+     'source budget: the very model the merge took) and the pretrained trunk with a trained head\n'
+     '(`linear_probe`). The test, family and verdict are its `transfer_matrix.csv` row. Sorted by\n'
+     'suite, group, budget, method, task.'),
+    (
+        Column("suite", str, 'Suite name.'),
+        Column("group", str, 'The merged tasks (sorted, `+`-joined): the row\'s `source` in `transfer_matrix.csv`.'),
+        Column("budget", int, 'Training examples of every expert (the protocol\'s source budget).'),
+        Column("method", str, 'The merging method.'),
+        Column("task", str, 'The task evaluated (with its own expert head).'),
+        Column("n_seeds", int, 'Seeds where the merged run and the expert are both ok.', label="seeds"),
+        Column("merged_accuracy", float, "Mean over paired seeds of the merged model's accuracy.",
+               label="merged", fmt=fmt_level),
+        Column("expert_accuracy", float, "Mean over the same seeds of the expert's accuracy.", label="expert",
+               fmt=fmt_level),
+        Column("pretrained_accuracy", float,
+               ("Mean over its ok seeds of `linear_probe` (frozen pretrained trunk, trained head) at the same "
+                'budget; empty when the suite does not run it.'), label="pretrained", fmt=fmt_level),
+        Column("gain", float, '`merged_accuracy − expert_accuracy` (negative: interference).', fmt=fmt_points),
+        Column("ci_low", float, 'Lower end of its 95% CI (as in `transfer_matrix.csv`).', fmt=fmt_points),
+        Column("ci_high", float, 'Upper end.', fmt=fmt_points),
+        Column("normalized_accuracy", float,
+               ("`merged_accuracy / expert_accuracy` (FusionBench's normalized accuracy; 1 = no loss)."),
+               label="normalized", fmt=fmt_level),
+        Column("normalized_ci_low", float,
+               ('Lower end of its 95% CI, `1 + ci_low / expert_accuracy` (delta method with the expert '
+                "accuracy as known; coverage checked by simulation in `benchmarks/bench_merge_all.py`)."),
+               fmt=fmt_level),
+        Column("normalized_ci_high", float, 'Upper end, `1 + ci_high / expert_accuracy`.', fmt=fmt_level),
+        Column("p_adj", float,
+               "The gain's adjusted p-value (family `<suite>/<method>/budget=<b>/merge-all/crossed_t`).",
+               label="p adj.", fmt=fmt_p),
+        Column("p_equivalence_adj", float, 'The adjusted TOST p-value of "|gain| ≥ margin".', fmt=fmt_p),
+        Column("verdict", str, 'The `transfer_matrix.csv` verdict of the row.'),
+        Column("reading", str,
+               ('What the verdict says about merging: `interference` (negative), `no loss` (equivalent), '
+                '`gain` (positive), `inconclusive`, `missing`.')),
+    ),
+)

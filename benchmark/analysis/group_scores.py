@@ -28,7 +28,7 @@ from benchmark.analysis.collect import RunResults, aligned
 from benchmark.analysis.schema import GROUP_SCORES, MISSING, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
-from benchmark.analysis.transfer import family_tests, family_verdicts, is_source_set
+from benchmark.analysis.transfer import family_tests, family_verdicts, is_merge_all, is_source_set
 from benchmark.runs.groups import source_set, split_source_set
 from benchmark.runs.store import PairKey, RunId
 
@@ -71,7 +71,7 @@ def group_scores_table(store: RunResults, settings: AnalysisSettings,
     """One row per (group run key, smaller source set it was compared with); see the module doc."""
     rows: list[dict[str, object]] = []
     tested: dict[str, list[tuple[dict[str, object], np.ndarray, np.ndarray]]] = defaultdict(list)
-    for group in sorted(k for k in store.groups if is_source_set(k.source)):
+    for group in sorted(k for k in store.groups if is_source_set(k.source) and not is_merge_all(k.source, k.target)):
         references = _references(store, group)
         single = [r for r in references if not is_source_set(r.source)]
         accuracy: dict[PairKey, float] = {}

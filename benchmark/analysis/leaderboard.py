@@ -15,6 +15,9 @@ multiple-comparison adjustments, verdicts and per-method aggregates with
   CIs, rank.
 - ``group_scores.csv``: per many -> one group, what each source adds (leave-one-source-out)
   and the group over its best single source, with verdicts (:mod:`benchmark.analysis.group_scores`).
+- ``merge_all.csv``: per merge-all group, the one merged model against each task's expert and
+  the pretrained row, normalized accuracy with a CI, interference / no-loss verdicts
+  (:mod:`benchmark.analysis.merge_all`).
 - ``transferability.csv``: one row per (suite, target, budget, source, estimator): the
   estimator's score before training, ``finetune``'s measured gain, and per (target, budget)
   Kendall τ / weighted τ between them; ``transferability_ranking.csv``: estimators ranked by
@@ -55,11 +58,12 @@ import pandas as pd
 from benchmark.analysis import stats
 from benchmark.analysis.collect import RunResults
 from benchmark.analysis.group_scores import group_scores_table
+from benchmark.analysis.merge_all import merge_all_table
 from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, control_rows, csv_text, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.analysis.tables import leaderboard_table, per_task_table
-from benchmark.analysis.transfer import transfer_and_significance
+from benchmark.analysis.transfer import is_merge_all, transfer_and_significance
 from benchmark.analysis.transferability import load_scores, transferability_tables
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
@@ -83,6 +87,7 @@ class Leaderboards:
     transferability: pd.DataFrame
     transferability_ranking: pd.DataFrame
     group_scores: pd.DataFrame
+    merge_all: pd.DataFrame
 
     def files(self) -> dict[str, pd.DataFrame]:
         """File name -> table, in the order of :data:`CSV_COLUMNS`."""
@@ -93,6 +98,7 @@ class Leaderboards:
             "negative_transfer.csv": self.negative_transfer,
             "significance.csv": self.significance,
             "group_scores.csv": self.group_scores,
+            "merge_all.csv": self.merge_all,
             "transferability.csv": self.transferability,
             "transferability_ranking.csv": self.transferability_ranking,
         }
@@ -125,8 +131,11 @@ def compute_leaderboards(
     per_task = sort_rows(per_task_table(store), ["suite", "method", "source", "target", "budget"], PER_TASK_COLUMNS)
     transfer, significance, samples = transfer_and_significance(
         store, settings, dict(designs or {}))
-    # A negative control that is negative is expected, not news: real pairs only.
-    real = ~control_rows(transfer)
+    # A negative control that is negative is expected, not news: real pairs only. A merge-all
+    # group's loss is interference, reported in merge_all.csv.
+    real = ~control_rows(transfer) & ~pd.Series([is_merge_all(str(s), str(t)) for s, t in
+                                                 zip(transfer["source"], transfer["target"], strict=True)],
+                                                index=transfer.index, dtype=bool)
     negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target", "budget"],
@@ -134,7 +143,8 @@ def compute_leaderboards(
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     scores, ranking = transferability_tables(store, transferability_items, seed=seed)
     groups = group_scores_table(store, settings, dict(designs or {}))
-    return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking, groups)
+    merges = merge_all_table(transfer, per_task)
+    return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking, groups, merges)
 
 
 def leaderboards_dir(results_dir: str | os.PathLike[str]) -> Path:

@@ -8,6 +8,9 @@ absent), so the report shows exactly what the CSVs say. Per suite it contains:
   variance their tests use (own seeds, or borrowed from which pairs and targets);
 - the leaderboard table of each target budget, and gain against budget;
 - the pairs judged negative (negative transfer) and the runs that failed or are missing;
+- fusion groups: many -> one (gain over the best single source, each source's contribution)
+  and merge-all tables (methods x tasks with the expert and pretrained rows, normalized
+  accuracy with CIs, interference / no-loss verdicts);
 - transferability estimators ranked by how well they predict finetune's gain per target;
 - per method, a transfer-matrix heatmap (source x target, colour = gain in accuracy points
   with a diverging colormap centred at 0; significant pairs marked ``+`` / ``−``, negative
@@ -44,6 +47,7 @@ from benchmark.analysis.figures import (
 )
 from benchmark.analysis.formats import fmt_ci, fmt_int, fmt_num, fmt_points, source_label
 from benchmark.analysis.leaderboard import build_leaderboards, leaderboards_dir
+from benchmark.analysis.report_groups import many_to_one_section, merge_all_section
 from benchmark.analysis.schema import (
     CSV_COLUMNS,
     LEADERBOARD,
@@ -252,6 +256,9 @@ def _suite_section(doc: Document, suite: str, roles: Roles, tables: dict[str, pd
         _pairs_table(doc, neg, with_method=True, table=NEGATIVE)
     else:
         doc.para("No pair was judged negative.")
+
+    many_to_one_section(doc, tm, tables["group_scores.csv"].query("suite == @suite"))
+    merge_all_section(doc, tables["merge_all.csv"].query("suite == @suite"))
 
     _transferability_section(doc, tables["transferability.csv"].query("suite == @suite"),
                              tables["transferability_ranking.csv"].query("suite == @suite"), suite, roles, out_dir,

@@ -29,7 +29,7 @@ from benchmark.analysis.columns import (
 )
 from benchmark.analysis.formats import fmt_level, fmt_num1, fmt_p, fmt_points, source_label
 
-__all__ = ["FLOAT_FORMAT", "GROUP_SCORES", "TRANSFERABILITY", "TRANSFERABILITY_RANKING", "Column", "Table",
+__all__ = ["FLOAT_FORMAT", "GROUP_SCORES", "MERGE_ALL", "TRANSFERABILITY", "TRANSFERABILITY_RANKING", "Column", "Table",
            "control_rows", "csv_text", "frame", "group_rows", "sort_rows"]
 
 CONFIDENCE = 0.95
@@ -251,7 +251,8 @@ TRANSFER = Table(
 
 NEGATIVE = Table(
     "negative_transfer.csv",
-    ('The rows of `transfer_matrix.csv` whose verdict is `negative`, with the same columns\n'
+    ('The rows of `transfer_matrix.csv` whose verdict is `negative` (merge-all rows left out: their\n'
+     'loss is interference, in `merge_all.csv`), with the same columns\n'
      '(`ntg` > 0 on every row). Sorted by suite, then `ntg` descending (worst first), then\n'
      'method, source, target. Header only when no pair is negative.'),
     tuple(_as_in(c, {
@@ -311,7 +312,7 @@ SIGNIFICANCE = Table(
 )
 
 # The group and transferability tables live in their own modules; imported here so they follow.
-from benchmark.analysis.group_schema import GROUP_SCORES  # noqa: E402
+from benchmark.analysis.group_schema import GROUP_SCORES, MERGE_ALL  # noqa: E402
 from benchmark.analysis.transferability_schema import TRANSFERABILITY, TRANSFERABILITY_RANKING  # noqa: E402
 
 CSV_COLUMNS: dict[str, Table] = tables()

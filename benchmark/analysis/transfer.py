@@ -48,17 +48,25 @@ def comparisons(store: RunResults) -> list[PairKey]:
                                                   and p.source == NO_SOURCE))
 
 
-def family_name(suite: str, method: str, budget: int, test: str, source: str = NO_SOURCE) -> str:
+def family_name(suite: str, method: str, budget: int, test: str, source: str = NO_SOURCE, target: str = "") -> str:
     """``<suite>/<method>/budget=<b>/<test>``: a method's pairs at one target budget (each
     budget asks its own question, and its seed variance differs). A method's controls of one
     direction are a family of their own, ``<suite>/<method>/budget=<b>/<direction>-control/<test>``,
-    and so are its many -> one groups (source ``a+b``), ``<suite>/<method>/budget=<b>/groups/<test>``,
-    so neither ever changes its real pairs' p."""
+    and so are its many -> one groups (source ``a+b``), ``.../groups/<test>``, and its merge-all
+    groups (the source set holds the target), ``.../merge-all/<test>``, so none of them ever
+    changes its real pairs' p."""
     base = f"{suite}/{method}/budget={int(budget)}"
     control = control_of(source)
     if control:
         return f"{base}/{control}-control/{test}"
+    if is_merge_all(source, target):
+        return f"{base}/merge-all/{test}"
     return f"{base}/groups/{test}" if is_source_set(source) else f"{base}/{test}"
+
+
+def is_merge_all(source: str, target: str) -> bool:
+    """Whether a row is a merge-all group's: its source set holds its target."""
+    return is_source_set(source) and target in source.split(SOURCE_SEPARATOR)
 
 
 def is_source_set(source: str) -> bool:
@@ -144,13 +152,13 @@ def transfer_and_significance(
         rows[comp] = {"suite": suite, "method": method, "source": source, "control": control_of(source),
                       "target": target, "budget": budget, "correction": settings.correction,
                       "alpha": settings.alpha, "margin": settings.margin,
-                      "family": family_name(suite, method, budget, TEST_CROSSED, source)}
+                      "family": family_name(suite, method, budget, TEST_CROSSED, source, target)}
         sample = _pair_sample(store, comp, rows[comp])
         if sample is not None:
             samples[comp] = sample
     families: dict[str, list[PairKey]] = defaultdict(list)
     for comp in samples:
-        families[family_name(comp.suite, comp.method, comp.budget, TEST_CROSSED, comp.source)].append(comp)
+        families[family_name(comp.suite, comp.method, comp.budget, TEST_CROSSED, comp.source, comp.target)].append(comp)
     sig_rows: list[Row] = []
     for _family, members in sorted(families.items()):
         suite = members[0].suite
@@ -176,8 +184,9 @@ def transfer_and_significance(
                 sig_rows.extend(paired_test(sample))
 
     sig = SIGNIFICANCE.frame([{**r, "correction": settings.correction} for r in sig_rows])
-    sig["family"] = [family_name(s, m, b, t, src) for s, m, b, t, src
-                     in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["source"], strict=True)]
+    sig["family"] = [family_name(s, m, b, t, src, tgt) for s, m, b, t, src, tgt
+                     in zip(sig["suite"], sig["method"], sig["budget"], sig["test"], sig["source"], sig["target"],
+                            strict=True)]
     sig["p_adj"] = np.nan
     for _family, index in sig.groupby("family", sort=True).groups.items():
         sig.loc[index, "p_adj"] = stats.adjust_pvalues(sig.loc[index, "p_value"].to_numpy(dtype=float),

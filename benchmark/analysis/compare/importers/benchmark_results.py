@@ -53,7 +53,7 @@ def read_results(paths: Sequence[str], **options: Any) -> Evaluations:
         frames.append(pd.DataFrame({"task": task, "system": system, "seed": run.seed, "example_id": data.ids,
                                     "correct": data.correct}))
         baselines[task] = store.roles_of(run.suite).reference
-        families[(task, system)] = family_name(run.suite, run.method, run.budget, TEST_CROSSED, run.source)
+        families[(task, system)] = family_name(run.suite, run.method, run.budget, TEST_CROSSED, run.source, run.target)
         if run.suite in raw:
             d = raw[run.suite]
             designs[task] = SequentialDesign(d["first_seeds"], d["max_seeds"], tuple(d["weights"]))
