@@ -2,8 +2,9 @@
 
 Checks, in order: the file imports and registers at least one method; its hyperparameters
 are typed dataclass fields with defaults; ``fit`` reads no ``self.<name>`` that is not a
-hyperparameter (a misspelling); it runs on the smoke suite; and the same seed gives the same
-predictions twice.
+hyperparameter (a misspelling); it runs on the smoke suite (and, when it takes K sources, on
+the ``smoke_groups`` suite's many -> one and merge-all groups); and the same seed gives the
+same predictions twice.
 """
 
 from __future__ import annotations
@@ -89,14 +90,17 @@ def _validate(name: str, device: str, seeds: tuple[int, ...], precision: str | N
         raise ConfigError(f"method {name!r}: {problems[0]}")
     if not issubclass(cls, Method) or inspect.isabstract(cls):
         raise ConfigError(f"method {name!r} must implement fit(self, ctx) -> Classifier")
+    # A method that takes K sources also runs the tiny groups (many -> one, and merge all if it merges).
+    suites = ["smoke"] + (["smoke_groups"] if cls.takes_sources(2) else [])
     predictions = []
     with tempfile.TemporaryDirectory(prefix="benchmark-validate-") as tmp:
         for attempt in range(2):
             results = Path(tmp) / f"attempt{attempt}"
-            summary = run_suite("smoke", results, RunFilters(methods=[name], seeds=list(seeds), precision=precision),
-                                device=device)
-            if summary.n_failed:
-                raise BenchmarkError(f"method {name!r} failed on the smoke suite: {summary.failed[0]}")
+            for suite in suites:
+                summary = run_suite(suite, results, RunFilters(methods=[name], seeds=list(seeds), precision=precision),
+                                    device=device)
+                if summary.n_failed:
+                    raise BenchmarkError(f"method {name!r} failed on the {suite} suite: {summary.failed[0]}")
             files = sorted(results.glob("runs/**/predictions.parquet"))
             predictions.append({str(f.relative_to(results)): pd.read_parquet(f) for f in files})
     first, second = predictions
@@ -106,4 +110,4 @@ def _validate(name: str, device: str, seeds: tuple[int, ...], precision: str | N
                 f"method {name!r} is not deterministic: {key} differs between two runs with the same "
                 "seed; draw all randomness from ctx.generator"
             )
-    return f"ok: {name} ({len(first)} smoke runs, same seed gave the same predictions)"
+    return f"ok: {name} ({len(first)} runs on {' and '.join(suites)}, same seed gave the same predictions)"

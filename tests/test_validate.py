@@ -115,3 +115,51 @@ def test_the_readme_methods_register_and_run(tmp_path: Path, smoke_cache: Path,
                     + whole + "\n\n" + regularised + fragment)
     report = validate_method_file(path)
     assert "ok: my_method (" in report and "ok: my_method_regularised (" in report
+
+
+MANY = '''
+import copy
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from benchmark.api import Classifier, FitContext, Method, register_method
+
+
+@register_method("{name}")
+@dataclass
+class MeanStart(Method):
+    """Start from the mean of the K source trunks, then fine-tune (test method)."""
+
+    needs_source: ClassVar[bool] = True
+    max_sources: ClassVar[int] = 0
+
+    def fit(self, ctx: FitContext) -> Classifier:
+        trunk = {start}
+        with torch.no_grad():
+            for name, p in trunk.named_parameters():
+                p.copy_(sum(dict(s.trunk.named_parameters())[name] for s in ctx.sources) / len(ctx.sources))
+        trunk.requires_grad_(True)
+        return ctx.fit(ctx.new_classifier(trunk))
+'''
+
+
+def test_validate_runs_a_k_source_method_on_groups(tmp_path: Path, smoke_cache: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(smoke_cache))
+    path = tmp_path / "mean_start.py"
+    path.write_text(MANY.format(name="mean_start", start="copy.deepcopy(ctx.sources[0].trunk)"))
+    report = validate_method_file(path)
+    # seed 0: smoke's 4 same-family pairs, then smoke_groups' many -> one group (it merges nothing)
+    assert report == "ok: mean_start (5 runs on smoke and smoke_groups, same seed gave the same predictions)"
+
+
+def test_validate_catches_a_k_source_method_that_only_works_for_one(tmp_path: Path, smoke_cache: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctx.source is None when K >= 2: a method that reads it passes the pairs and fails the group."""
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(smoke_cache))
+    path = tmp_path / "mean_start_bad.py"
+    path.write_text(MANY.format(name="mean_start_bad", start="copy.deepcopy(ctx.source.trunk)"))
+    with pytest.raises(BenchmarkError, match="failed on the smoke_groups suite"):
+        validate_method_file(path)
