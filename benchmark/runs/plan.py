@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from benchmark.data.controls import is_control
 from benchmark.errors import ConfigError, did_you_mean, unknown_name
 from benchmark.models.method import METHODS, make_method, parse_overrides
+from benchmark.runs.groups import source_set
 from benchmark.runs.store import NO_SOURCE, RunId
 from benchmark.runs.suites import Suite
 
@@ -29,7 +31,9 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     """Every run of the suite after filters: per-target methods once, fusion methods per pair,
     and per many -> one group the suite's group methods (``group_methods``, default ``methods``)
     that take its K sources (source: the group's source set, ``a+b``); a method run on groups
-    only also runs on the controls into those groups' targets, so a control proves what it can see."""
+    only also runs on the controls into those groups' targets, so a control proves what it can
+    see, and on each group's leave-one-out source sets (its pairs, for K = 2), so what each
+    source adds is measured for it too."""
     check_filters(filters)
     own_methods = list(suite.methods or METHODS.names())
     own_group_methods = list((suite.group_methods if suite.group_methods is not None else suite.methods)
@@ -80,11 +84,17 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                         # a group-only method still meets its target's controls
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources
                                     if is_control(s) and cls.takes_sources(1))
-                    runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in groups
-                                if cls.takes_sources(len(g.sources)))
+                    for g in groups:
+                        if not cls.takes_sources(len(g.sources)):
+                            continue
+                        runs.append(RunId(suite.name, target, m, g.source_set, budget, seed))
+                        if m not in methods:  # the leave-one-out sets its group_scores.csv row needs
+                            runs.extend(RunId(suite.name, target, m, source_set(sub), budget, seed)
+                                        for sub in combinations(g.sources, len(g.sources) - 1)
+                                        if cls.takes_sources(len(sub)))
                     runs.extend(RunId(suite.name, target, m, g.source_set, budget, seed) for g in merges
                                 if cls.takes_merge_all(len(g.sources)))
-    return runs
+    return list(dict.fromkeys(runs))  # a leave-one-out set may be a pair or a group already planned
 
 
 def check_groups(suite: Suite, methods: list[str], check_methods: bool = True) -> None:
