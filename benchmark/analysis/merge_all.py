@@ -43,8 +43,9 @@ def normalized_interval(ci_low: npt.ArrayLike, ci_high: npt.ArrayLike,
 
 def merge_all_table(transfer: pd.DataFrame, per_task: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``merge_all.csv`` from the transfer matrix and the per-task table."""
-    rows = transfer[[is_merge_all(str(s), str(t)) for s, t in zip(transfer["source"], transfer["target"],
-                                                                   strict=True)]]
+    mask = np.array([is_merge_all(str(s), str(t)) for s, t in zip(transfer["source"], transfer["target"],
+                                                                   strict=True)], dtype=bool)
+    rows = transfer.loc[mask] if len(transfer) else transfer
     probe = per_task[(per_task["method"] == PRETRAINED) & (per_task["n_seeds"] > 0)]
     pretrained = {(s, t, int(b)): float(a) for s, t, b, a in
                   zip(probe["suite"], probe["target"], probe["budget"], probe["accuracy_mean"], strict=True)}

@@ -86,8 +86,8 @@ def many_to_one_section(doc: Document, transfer: pd.DataFrame, scores: pd.DataFr
     """Per many -> one group: per method, the gain over the reference, over the best single
     source, and each source's leave-one-out contribution, each with CI and verdict."""
     real = transfer[~control_rows(transfer)]
-    groups = real[[("+" in s) and (t not in s.split("+"))
-                   for s, t in zip(real["source"].astype(str), real["target"].astype(str), strict=True)]]
+    groups = real.loc[np.array([("+" in s) and (t not in s.split("+")) for s, t in
+                                zip(real["source"].astype(str), real["target"].astype(str), strict=True)], dtype=bool)]
     if not len(groups):
         return
     doc.heading(3, "Many sources into one target")
