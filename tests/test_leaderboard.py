@@ -35,7 +35,7 @@ from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_json
 from benchmark.runs.store import load_plan, run_dir, scan_runs
 
-DOCS = Path(__file__).resolve().parents[1] / "README.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "outputs" / "columns.md"
 N_RESAMPLES = 2000
 
 
@@ -89,7 +89,7 @@ def test_csvs_have_exactly_the_documented_columns(toy: Path) -> None:
 
 def test_readme_csv_sections_are_the_generated_ones() -> None:
     """The README's CSV tables are generated from the declarations; edit schema.py, then run
-    ``python -m benchmark.analysis.schema README.md``."""
+    ``python -m benchmark.analysis.schema docs/outputs/columns.md``."""
     assert readme_block(DOCS.read_text(encoding="utf-8")) == docs_markdown()
 
 

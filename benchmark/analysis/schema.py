@@ -2,7 +2,7 @@
 in file order, and the constants their values use.
 
 A :class:`~benchmark.analysis.columns.Table` per CSV makes its header and dtypes, its README
-section (``python -m benchmark.analysis.schema README.md`` rewrites them; a test checks they
+section (``python -m benchmark.analysis.schema docs/outputs/columns.md`` rewrites them; a test checks they
 match) and the report's formatting of its cells. Plug-ins add derived columns with
 :func:`~benchmark.analysis.columns.register_column`.
 """
@@ -324,7 +324,7 @@ def frame(rows: Sequence[Row], columns: Table) -> pd.DataFrame:
     return columns.frame(rows)
 
 
-if __name__ == "__main__":  # python -m benchmark.analysis.schema README.md: regenerate its CSV tables
+if __name__ == "__main__":  # python -m benchmark.analysis.schema docs/outputs/columns.md: regenerate its CSV tables
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for readme in sys.argv[1:] or ["README.md"]:
+    for readme in sys.argv[1:] or ["docs/outputs/columns.md"]:
         logging.getLogger(__name__).info("%s: %s", readme, "rewritten" if write_readme(readme) else "up to date")
