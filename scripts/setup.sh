@@ -65,6 +65,19 @@ else
   missing+=("spam (install npm, then rerun bash scripts/setup.sh)")
 fi
 
+# Test tools only: Debian's chromium for the report's browser test (skipped without it).
+if [[ "$EXTRAS" == *test* ]]; then
+  if command -v chromium >/dev/null; then
+    say "chromium already installed"
+  elif command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    say "installing Debian package chromium (the report's browser test)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+      || say "NOT installed: chromium (the browser test will be skipped)"
+  else
+    say "NOT installed: chromium (needs root: sudo apt-get install chromium); the browser test will be skipped"
+  fi
+fi
+
 if (( ${#missing[@]} )); then
   for m in "${missing[@]}"; do say "NOT installed: $m"; done
   say "done, with the pieces above missing; 'python -m benchmark list tasks' shows what is available"

@@ -11,6 +11,7 @@ from typing import Any
 
 from benchmark.analysis.columns import Column
 from benchmark.analysis.formats import fmt_ci
+from benchmark.analysis.report_script import SCRIPT
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -26,6 +27,11 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 figcaption { font-size: .85rem; color: #555; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5rem .8rem; }
 .table-wrap { overflow-x: auto; }
+table.sortable th { cursor: pointer; } th[aria-sort="ascending"]::after { content: " \\25B2"; }
+th[aria-sort="descending"]::after { content: " \\25BC"; }
+input.filter { font-size: .85rem; padding: .15rem .4rem; margin-top: .4rem; }
+nav.toc { font-size: .9rem; } nav.toc ul { list-style: none; padding-left: 0; }
+nav.toc li.toc3 { padding-left: 1.2rem; }
 """
 
 
@@ -133,12 +139,18 @@ class Document:
 
     def html(self) -> str:
         esc = html.escape
-        body: list[str] = [f"<h1>{esc(self.title)}</h1>"]
+        body: list[str] = [f"<h1>{esc(self.title)}</h1>", "<!-- toc -->"]
+        toc: list[str] = []
+        seen: dict[str, int] = {}
         for block in self.blocks:
             if isinstance(block, _Heading):
                 anchor = re.sub(r"[^a-z0-9]+", "-", block.text.lower()).strip("-")
+                seen[anchor] = seen.get(anchor, 0) + 1
+                anchor += f"-{seen[anchor]}" if seen[anchor] > 1 else ""  # headings repeat per suite
                 body.append(f'<h{block.level} id="{esc(anchor)}">{esc(block.text)}'
                             f"</h{block.level}>")
+                if block.level <= 3:
+                    toc.append(f'<li class="toc{block.level}"><a href="#{esc(anchor)}">{esc(block.text)}</a></li>')
             elif isinstance(block, _Para):
                 css = ' class="note"' if block.note else ""
                 body.append(f"<p{css}>{esc(block.text)}</p>")
@@ -150,16 +162,17 @@ class Document:
                         f'<td class="num">{esc(c)}</td>' if right else f"<td>{esc(c)}</td>"
                         for c, right in zip(row, block.right, strict=True))
                     lines.append(f"<tr>{cells}</tr>")
-                body.append(f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+                body.append(f'<div class="table-wrap"><table class="sortable"><thead><tr>{head}</tr></thead>'
                             f'<tbody>{"".join(lines)}</tbody></table></div>')
             else:
                 body.append(f'<figure><img src="{esc(block.src)}" alt="{esc(block.alt)}">'
                             f"<figcaption>{esc(block.caption)}</figcaption></figure>")
+        body[1] = f'<nav class="toc"><h2>Contents</h2><ul>{"".join(toc)}</ul></nav>' if toc else ""
         return (
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
+            + "\n".join(body) + f"\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
         )
 
 
