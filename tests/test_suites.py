@@ -2,7 +2,7 @@
 
 The NLI files written here are tiny *generated* stand-ins in the GLUE and SICK layouts (no
 real NLI data ships with a package); they exercise the file formats and the pipeline, not
-NLI learning (benchmarks/bench_text_pair.py measures that on the real SICK).
+NLI learning (experiments/2026-11_text_pair_encoding.py measures that on the real SICK).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where a run's time goes, and what each speed lever buys, measured side by side in one process.
 
-Usage: .venv/bin/python benchmarks/bench_speed.py [--repeats 3] [--results results]
+Usage: .venv/bin/python experiments/2026-11_speed_issue20.py [--repeats 3] [--results results]
 
 Runs of the default suite at seed 0 (stem states and source models are computed first and
 not timed, except in the cache section). Every figure is a median over ``--repeats``, the
@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,10 +38,11 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # bench_stats.call_seconds
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from bench_stats import call_seconds  # noqa: E402  (same folder; the script's path)
+from bench_stats import call_seconds  # noqa: E402
 from torch.func import functional_call, stack_module_state  # noqa: E402
 
 from benchmark.models.backbones.base import States, autocast  # noqa: E402

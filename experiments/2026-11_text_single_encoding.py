@@ -1,6 +1,6 @@
 """Single-sentence text: does a larger token budget or another pooling help ``target_only``?
 
-Usage: python benchmarks/bench_text_single.py [--seeds 0 1 2] [--tasks NAME ...]
+Usage: python experiments/2026-11_text_single_encoding.py [--seeds 0 1 2] [--tasks NAME ...]
        [--configs NAME ...] [--list]
 
 Tasks: ``rotten_tomatoes``, ``spam`` and ``debates`` (real data shipped in packages, read
@@ -55,7 +55,10 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench_text_pair import DEVICE, TEXT_TRAIN, take  # noqa: E402  (same folder; the script's path)
+from importlib import import_module  # noqa: E402
+
+_pair = import_module("2026-11_text_pair_encoding")  # the sibling study (same folder: the script's path)
+DEVICE, TEXT_TRAIN, take = _pair.DEVICE, _pair.TEXT_TRAIN, _pair.take
 from torch import nn  # noqa: E402
 
 from benchmark.data.task import SPLITS, Budget, get_task  # noqa: E402

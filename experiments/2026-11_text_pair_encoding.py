@@ -1,6 +1,6 @@
 """Text-pair protocols on real NLI: which pair encoding lets ``target_only`` learn SICK.
 
-Usage: python benchmarks/bench_text_pair.py [--seeds 0 1 2] [--configs NAME ...]
+Usage: python experiments/2026-11_text_pair_encoding.py [--seeds 0 1 2] [--configs NAME ...]
        [--no-long] [--list]
 
 Data: SICK (``../shared/data/sick/SICK.txt``, development only, never needed by the
