@@ -52,10 +52,11 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+from importlib import import_module  # noqa: E402
+
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from importlib import import_module  # noqa: E402
 
 _pair = import_module("2026-11_text_pair_encoding")  # the sibling study (same folder: the script's path)
 DEVICE, TEXT_TRAIN, take = _pair.DEVICE, _pair.TEXT_TRAIN, _pair.take
