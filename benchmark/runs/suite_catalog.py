@@ -101,3 +101,17 @@ def _inputs(p: Protocol) -> str:
     tokens = f"{p.tokens} tok" if p.tokens else "default tok"
     pairs = f"{p.pair_tokens} tok" if p.pair_tokens else "default tok"
     return f" ({tokens}, pairs {p.pair_encoding} {pairs})"
+
+
+SUITES_BEGIN = "<!-- begin: suite figures, generated from the shipped suite files; do not edit by hand -->"
+SUITES_END = "<!-- end: suite figures -->"
+
+
+def suite_figures_markdown() -> str:
+    """The shipped suites' figures as a Markdown table: what ``list suites`` prints, the runs
+    each plans included (the docs' suite page embeds it; a test keeps the two equal)."""
+    rows = [r for r in suite_rows() if r["from"] == "shipped"]
+    columns = ["name", "tasks", "pairs", "groups", "methods", "seeds", "runs"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(f"`{r[c]}`" if c == "name" else str(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
