@@ -1,5 +1,6 @@
 """A small document model written twice, as Markdown and as self-contained HTML (inline CSS,
-no scripts), so the two report pages always say the same thing."""
+one inline script that sorts and filters tables, no external asset), so the two report pages
+always say the same thing."""
 
 from __future__ import annotations
 

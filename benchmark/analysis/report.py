@@ -19,8 +19,8 @@ absent), so the report shows exactly what the CSVs say. Per suite it contains:
 - the per-task accuracy table, and a note when some tasks use synthetic data.
 
 Both pages are generated from one list of blocks, so they always say the same thing. The
-HTML is self-contained (inline CSS, no scripts, no external assets); the PNGs are written
-by matplotlib's Agg backend next to the pages and referenced by relative paths.
+HTML is self-contained (inline CSS, an inline script that sorts and filters the tables, no
+external assets); matplotlib's Agg backend writes the PNGs beside the pages (relative paths).
 """
 
 
