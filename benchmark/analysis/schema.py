@@ -206,7 +206,7 @@ TRANSFER = Table(
                ('Standard error of the gain from the crossed variance-components model (seed part moderated across '
                 "the pairs on the pair's target).")),
         Column("df", float, ('Satterthwaite degrees of freedom of that standard error (reported; the verdict uses the '
-                             'calibrated critical values of `stats/critical.py`, README "Calibration").')),
+                             'calibrated critical values of `stats/critical.py`, docs/statistics/calibration.md).')),
         Column("seed_sd", float, ("SD of the per-seed gain the test uses (√ of its seed variance, own or borrowed);"
                                   " accuracy units."), label="seed SD", fmt=fmt_points),
         Column("seed_sd_from", str, ('`own` (the pair\'s own seeds only) or the pairs it borrowed seed variance from,'

@@ -7,7 +7,7 @@ seed, the ``target_only`` run it is paired with and the source model it needs. W
 to decide (its ``seeds_to_decide`` is empty) gets no more seeds: it saves runs and keeps the
 error rate (``benchmarks/bench_calibration.py``), but the projection from the observed gain
 is pessimistic: replayed on the default suite's runs it would have stopped every fusion
-pair that its eighth seed decided (README "Speed"). The
+pair that its eighth seed decided (docs/performance.md). The
 leaderboard's p-values then follow the sequential design written to
 ``runs/<suite>/sequential.json`` (weighted Bonferroni over the looks, so optional stopping
 keeps the error rate; see :mod:`benchmark.analysis.stats.sequential`).

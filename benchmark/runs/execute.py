@@ -120,7 +120,7 @@ def execute_run(ws: Workspace, job: RunJob) -> RunOutcome:
         t1 = time.perf_counter()
         if job.serves_fit:
             assert target_fit is not None
-            model = ws.trainable_copy(target_fit)  # the same fit, trained once (README "Performance")
+            model = ws.trainable_copy(target_fit)  # the same fit, trained once (docs/performance.md)
         else:
             model = ws.fit_method(method, ctx)  # in the fit process: no test split there
         fit_seconds = time.perf_counter() - t1

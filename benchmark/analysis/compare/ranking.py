@@ -28,7 +28,7 @@ from benchmark.analysis.compare.evaluations import TaskRuns
 #: The correction of the ranking's pairwise family (family-wise error control).
 RANK_CORRECTION = "holm"
 
-#: Columns of ``ranking.csv`` and their meaning (README "compare").
+#: Columns of ``ranking.csv`` and their meaning (docs/user-guide/compare.md).
 RANKING_COLUMNS: dict[str, str] = {
     "task": "Task.",
     "system": "System.",

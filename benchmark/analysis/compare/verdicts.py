@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 #: Values of ``--family``.
 FAMILIES = ("task", "system", "native")
 
-#: Columns of ``verdicts.csv`` and their meaning (README "compare").
+#: Columns of ``verdicts.csv`` and their meaning (docs/user-guide/compare.md).
 VERDICT_COLUMNS: dict[str, str] = {
     "task": "Task the systems were evaluated on.",
     "system": "System compared with the baseline.",

@@ -1,6 +1,6 @@
 """``--from tidy``: one or more tidy tables (CSV, TSV, Parquet, JSON Lines), one row per
 (system, seed, task, example_id) with ``correct`` 0/1, or ``prediction`` + ``label``
-(correct when their text is equal). Columns: README "compare"."""
+(correct when their text is equal). Columns: docs/user-guide/compare.md."""
 
 from __future__ import annotations
 
