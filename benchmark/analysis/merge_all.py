@@ -22,7 +22,7 @@ import pandas as pd
 
 from benchmark.analysis import stats
 from benchmark.analysis.schema import MERGE_ALL, MISSING, sort_rows
-from benchmark.analysis.transfer import is_merge_all
+from benchmark.analysis.transfer import merge_all_rows
 
 PRETRAINED = "linear_probe"
 """The method whose accuracy is the pretrained row: the frozen pretrained trunk with a trained head."""
@@ -43,9 +43,7 @@ def normalized_interval(ci_low: npt.ArrayLike, ci_high: npt.ArrayLike,
 
 def merge_all_table(transfer: pd.DataFrame, per_task: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``merge_all.csv`` from the transfer matrix and the per-task table."""
-    mask = np.array([is_merge_all(str(s), str(t)) for s, t in zip(transfer["source"], transfer["target"],
-                                                                   strict=True)], dtype=bool)
-    rows = transfer.loc[mask] if len(transfer) else transfer
+    rows = transfer[merge_all_rows(transfer)]
     probe = per_task[(per_task["method"] == PRETRAINED) & (per_task["n_seeds"] > 0)]
     pretrained = {(s, t, int(b)): float(a) for s, t, b, a in
                   zip(probe["suite"], probe["target"], probe["budget"], probe["accuracy_mean"], strict=True)}
