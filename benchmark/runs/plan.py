@@ -33,7 +33,8 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     that take its K sources (source: the group's source set, ``a+b``); a method run on groups
     only also runs on the controls into those groups' targets, so a control proves what it can
     see, and on each group's leave-one-out source sets (its pairs, for K = 2), so what each
-    source adds is measured for it too."""
+    source adds is measured for it too; per merge-all group holding the target, at the source
+    budget, the group methods that merge K models into one (source: the whole group)."""
     check_filters(filters)
     own_methods = list(suite.methods or METHODS.names())
     own_group_methods = list((suite.group_methods if suite.group_methods is not None else suite.methods)
@@ -66,9 +67,9 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                 continue
             sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
             groups = suite.groups_into(target)
+            merge_groups = suite.merge_groups_of(target)
             # A merge-all group's model is evaluated on each task at the draw its experts were tuned on.
-            merges = [g for g in suite.merge_groups_of(target)
-                      if budget == suite.protocols[suite.family_of(target)].source_train_budget]
+            merges = merge_groups if budget == suite.protocols[suite.family_of(target)].source_train_budget else []
             for seed in seeds:
                 for m in methods:
                     cls = METHODS.get(m)
@@ -80,7 +81,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
                     cls = METHODS.get(m)
                     if not cls.is_fusion():
                         continue
-                    if m not in methods and (groups or suite.merge_groups_of(target)):
+                    if m not in methods and (groups or merge_groups):
                         # a group-only method still meets its target's controls
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources
                                     if is_control(s) and cls.takes_sources(1))
