@@ -141,7 +141,7 @@ def compute_leaderboards(
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     scores, ranking = transferability_tables(store, transferability_items, seed=seed)
     groups = group_scores_table(store, settings, dict(designs or {}))
-    merges = merge_all_table(transfer, per_task)
+    merges = merge_all_table(transfer, per_task, roles)
     return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking, groups, merges)
 
 
