@@ -95,9 +95,7 @@ class FisherMerge(Method):
 
     def fit(self, ctx: FitContext) -> Classifier:
         assert ctx.sources and ctx.reference is not None and len(ctx.source_trains) == len(ctx.sources)
-        grid = parse_grid(self.target_weights, "fisher_merge.target_weights")
-        if not all(0 < w < 1 for w in grid):
-            raise ValueError(f"fisher_merge.target_weights must lie in (0, 1), got {self.target_weights!r}")
+        grid = parse_grid(self.target_weights, "fisher_merge.target_weights", within=(0, 1), open_ends=True)
         model = ctx.reference
         models, draws = ctx.merge_pool()  # [target, *sources]; merge all: the group's K experts
         names = differing_parameters([m.trunk for m in models])

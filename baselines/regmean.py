@@ -79,9 +79,7 @@ class RegMean(Method):
 
     def fit(self, ctx: FitContext) -> Classifier:
         assert ctx.sources and ctx.reference is not None and len(ctx.source_trains) == len(ctx.sources)
-        grid = parse_grid(self.alphas, "regmean.alphas")
-        if not all(0 <= a <= 1 for a in grid):
-            raise ValueError(f"regmean.alphas must lie in [0, 1], got {self.alphas!r}")
+        grid = parse_grid(self.alphas, "regmean.alphas", within=(0, 1))
         model = ctx.reference
         models, draws = ctx.merge_pool()  # [target, *sources]; merge all: the group's K experts
         trunks = [m.trunk for m in models]

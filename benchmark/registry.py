@@ -112,13 +112,19 @@ def loaded_plugin_files() -> list[str]:
     return list(_loaded_files)
 
 
+def plugin_module_name(path: str | Path) -> str:
+    """The module name of the plug-in file at ``path`` (resolved): from its path, so the same in every process."""
+    path = Path(path).resolve()
+    return f"benchmark_plugin_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:10]}"
+
+
 def load_module_from_file(path: str | Path) -> ModuleType:
     """Import a single Python file as a module (used for plug-in files outside the package).
     Its module name is derived from its path, the same in every process."""
     path = Path(path).resolve()
     if not path.is_file() or path.suffix != ".py":
         raise BenchmarkError(f"{path} is not a Python file; pass the path of a .py file.")
-    module_name = f"benchmark_plugin_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:10]}"
+    module_name = plugin_module_name(path)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise BenchmarkError(f"cannot import {path}; is it a valid Python file?")

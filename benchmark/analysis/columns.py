@@ -241,7 +241,7 @@ def control_rows(table: pd.DataFrame) -> pd.Series:
 
 
 def group_rows(table: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the rows whose source is a many -> one group's source set (``a+b``)."""
+    """Boolean mask of the rows whose source is a group's source set (``a+b``: many -> one or merge all)."""
     return table["source"].astype("string").fillna("").str.contains("+", regex=False).astype(bool)
 
 

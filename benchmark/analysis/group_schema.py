@@ -64,7 +64,8 @@ MERGE_ALL = Table(
     ("Merge-all groups: one row per (suite, group, method, budget, task): the one model merged from\n"
      "the group's K experts, with that task's head, against the task's expert (`target_only` at the\n"
      'source budget: the very model the merge took) and the pretrained trunk with a trained head\n'
-     '(`linear_probe`). The test, family and verdict are its `transfer_matrix.csv` row. Sorted by\n'
+     "(the suite's `pretrained` method, by default `linear_probe`). The test, family and verdict are\n"
+     "its `transfer_matrix.csv` row. Sorted by\n"
      'suite, group, budget, method, task.'),
     (
         Column("suite", str, 'Suite name.'),
@@ -78,8 +79,9 @@ MERGE_ALL = Table(
         Column("expert_accuracy", float, "Mean over the same seeds of the expert's accuracy.", label="expert",
                fmt=fmt_level),
         Column("pretrained_accuracy", float,
-               ("Mean over its ok seeds of `linear_probe` (frozen pretrained trunk, trained head) at the same "
-                'budget; empty when the suite does not run it.'), label="pretrained", fmt=fmt_level),
+               ("Mean over its ok seeds of the suite's `pretrained` method (default `linear_probe`: frozen "
+                'pretrained trunk, trained head) at the same budget; empty when the suite does not run it.'),
+               label="pretrained", fmt=fmt_level),
         Column("gain", float, '`merged_accuracy − expert_accuracy` (negative: interference).', fmt=fmt_points),
         Column("ci_low", float, 'Lower end of its 95% CI (as in `transfer_matrix.csv`).', fmt=fmt_points),
         Column("ci_high", float, 'Upper end.', fmt=fmt_points),

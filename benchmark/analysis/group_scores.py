@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from benchmark.analysis import stats
-from benchmark.analysis.collect import RunResults, aligned
+from benchmark.analysis.collect import RunResults
 from benchmark.analysis.schema import GROUP_SCORES, MISSING, sort_rows
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import AnalysisSettings
-from benchmark.analysis.transfer import family_tests, family_verdicts, is_merge_all, is_source_set
+from benchmark.analysis.transfer import family_tests, family_verdicts, is_merge_all, is_source_set, paired_correctness
 from benchmark.runs.groups import source_set, split_source_set
-from benchmark.runs.store import PairKey, RunId
+from benchmark.runs.store import PairKey
 
 FAMILY_TEST = "leave-one-out/crossed_t"
 
@@ -51,21 +51,6 @@ def _references(store: RunResults, group: PairKey) -> list[PairKey]:
     return [k for k in keys if k in store.groups]
 
 
-def _paired(store: RunResults, system: PairKey, reference: PairKey) -> tuple[tuple[int, ...], np.ndarray,
-                                                                            np.ndarray] | None:
-    """(seeds, correct_system (S, N), correct_reference (S, N)) over the seeds both ran ok."""
-    ok_sys, ok_ref = store.seed_status(system), store.seed_status(reference)
-    seeds = tuple(s for s in sorted(ok_sys) if ok_sys[s] == "ok" and ok_ref.get(s) == "ok")
-    if not seeds:
-        return None
-    runs = [store.data[RunId(k.suite, k.target, k.method, k.source, k.budget, s)]
-            for k in (system, reference) for s in seeds]
-    _, matrix = aligned(runs, f"{system.suite}/{system.target}/{system.method}/{system.source} vs {reference.source}")
-    if matrix.shape[1] < 2:
-        return None
-    return seeds, matrix[: len(seeds)], matrix[len(seeds):]
-
-
 def group_scores_table(store: RunResults, settings: AnalysisSettings,
                        designs: dict[str, SequentialDesign]) -> pd.DataFrame:
     """One row per (group run key, smaller source set it was compared with); see the module doc."""
@@ -75,6 +60,7 @@ def group_scores_table(store: RunResults, settings: AnalysisSettings,
         references = _references(store, group)
         single = [r for r in references if not is_source_set(r.source)]
         accuracy: dict[PairKey, float] = {}
+        mine: list[dict[str, object]] = []
         for reference in references:
             sources, kept = split_source_set(group.source), split_source_set(reference.source)
             row: dict[str, object] = {
@@ -85,8 +71,8 @@ def group_scores_table(store: RunResults, settings: AnalysisSettings,
                 "n_seeds": 0, "n_examples": 0, "verdict": MISSING,
                 "family": group_family(group.suite, group.method, group.budget),
                 "correction": settings.correction, "alpha": settings.alpha, "margin": settings.margin}
-            rows.append(row)
-            paired = _paired(store, group, reference)
+            mine.append(row)
+            paired = paired_correctness(store, group, reference)
             if paired is None:
                 continue
             seeds, correct_sys, correct_ref = paired
@@ -100,8 +86,9 @@ def group_scores_table(store: RunResults, settings: AnalysisSettings,
         scored = [r for r in single if r in accuracy]
         if scored:
             best = max(scored, key=lambda r: (accuracy[r], r.source))
-            for row in rows[len(rows) - len(references):]:
+            for row in mine:
                 row["best_single"] = row["reference_sources"] == best.source
+        rows.extend(mine)
     for members in tested.values():
         suite = str(members[0][0]["suite"])
         tests = family_tests([(m[1], m[2]) for m in members], [str(m[0]["target"]) for m in members],

@@ -63,7 +63,7 @@ from benchmark.analysis.schema import NEGATIVE_COLUMNS, PER_TASK_COLUMNS, contro
 from benchmark.analysis.stats.sequential import SequentialDesign
 from benchmark.analysis.stats.settings import DEFAULTS, AnalysisSettings
 from benchmark.analysis.tables import leaderboard_table, per_task_table
-from benchmark.analysis.transfer import is_merge_all, transfer_and_significance
+from benchmark.analysis.transfer import merge_all_rows, transfer_and_significance
 from benchmark.analysis.transferability import load_scores, transferability_tables
 from benchmark.errors import BenchmarkError, ConfigError
 from benchmark.files import atomic_write_text
@@ -133,9 +133,7 @@ def compute_leaderboards(
         store, settings, dict(designs or {}))
     # A negative control that is negative is expected, not news: real pairs only. A merge-all
     # group's loss is interference, reported in merge_all.csv.
-    real = ~control_rows(transfer) & ~pd.Series([is_merge_all(str(s), str(t)) for s, t in
-                                                 zip(transfer["source"], transfer["target"], strict=True)],
-                                                index=transfer.index, dtype=bool)
+    real = ~control_rows(transfer) & ~merge_all_rows(transfer)
     negative = transfer[real & (transfer["verdict"] == stats.NEGATIVE)].assign(
         _ntg=lambda f: -f["ntg"].astype(float))
     negative = negative.sort_values(["suite", "_ntg", "method", "source", "target", "budget"],
@@ -143,7 +141,7 @@ def compute_leaderboards(
     leaderboard = leaderboard_table(per_task, transfer, samples, store, n_resamples=n_resamples, seed=seed)
     scores, ranking = transferability_tables(store, transferability_items, seed=seed)
     groups = group_scores_table(store, settings, dict(designs or {}))
-    merges = merge_all_table(transfer, per_task)
+    merges = merge_all_table(transfer, per_task, roles)
     return Leaderboards(leaderboard, per_task, transfer, negative, significance, scores, ranking, groups, merges)
 
 

@@ -4,7 +4,8 @@ A merge-all run of task t (method m, group G) is a row of ``transfer_matrix.csv`
 source set holds its target: merged model vs ``target_only`` at the source budget, which *is*
 t's expert (the same fit the merge took). Its crossed test, family
 (``.../merge-all/crossed_t``) and verdict are read from there; this table adds the
-pretrained row (``linear_probe``: frozen pretrained trunk, trained head), FusionBench's
+pretrained row (the suite's ``pretrained`` role, by default ``linear_probe``: frozen
+pretrained trunk, trained head), FusionBench's
 normalized accuracy merged / expert with an interval, and the verdict's reading for merging
 (interference, no loss).
 
@@ -16,16 +17,16 @@ second order). ``benchmarks/bench_merge_all.py`` checks the coverage by simulati
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from benchmark.analysis import stats
 from benchmark.analysis.schema import MERGE_ALL, MISSING, sort_rows
-from benchmark.analysis.transfer import is_merge_all
-
-PRETRAINED = "linear_probe"
-"""The method whose accuracy is the pretrained row: the frozen pretrained trunk with a trained head."""
+from benchmark.analysis.transfer import merge_all_rows
+from benchmark.runs.roles import Roles
 
 READINGS = {stats.NEGATIVE: "interference", stats.EQUIVALENT: "no loss", stats.POSITIVE: "gain",
             stats.INCONCLUSIVE: "inconclusive", MISSING: "missing"}
@@ -41,12 +42,13 @@ def normalized_interval(ci_low: npt.ArrayLike, ci_high: npt.ArrayLike,
     return low, high
 
 
-def merge_all_table(transfer: pd.DataFrame, per_task: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``merge_all.csv`` from the transfer matrix and the per-task table."""
-    mask = np.array([is_merge_all(str(s), str(t)) for s, t in zip(transfer["source"], transfer["target"],
-                                                                   strict=True)], dtype=bool)
-    rows = transfer.loc[mask] if len(transfer) else transfer
-    probe = per_task[(per_task["method"] == PRETRAINED) & (per_task["n_seeds"] > 0)]
+def merge_all_table(transfer: pd.DataFrame, per_task: pd.DataFrame,
+                    roles: Mapping[str, Roles] | None = None) -> pd.DataFrame:
+    """Rows of ``merge_all.csv`` from the transfer matrix and the per-task table; ``roles``: each
+    suite's roles (its ``pretrained`` method gives the pretrained row; default :class:`Roles`)."""
+    rows = transfer[merge_all_rows(transfer)]
+    pretrained_of = {suite: (roles or {}).get(suite, Roles()).pretrained for suite in per_task["suite"].unique()}
+    probe = per_task[(per_task["method"] == per_task["suite"].map(pretrained_of)) & (per_task["n_seeds"] > 0)]
     pretrained = {(s, t, int(b)): float(a) for s, t, b, a in
                   zip(probe["suite"], probe["target"], probe["budget"], probe["accuracy_mean"], strict=True)}
     expert = rows["reference_accuracy"].to_numpy(dtype=float)

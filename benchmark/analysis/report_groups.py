@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmark.analysis.columns import control_rows
+from benchmark.analysis.columns import control_rows, group_rows
 from benchmark.analysis.document import Document, View
 from benchmark.analysis.formats import fmt_ci, fmt_level, fmt_points
+from benchmark.analysis.transfer import merge_all_rows
 
 MARKS = {"interference": " ▼", "no loss": " =", "gain": " ▲", "positive": " ▲", "negative": " ▼",
          "equivalent": " ="}
@@ -85,9 +86,7 @@ def best_merge_line(cell: pd.DataFrame) -> str:
 def many_to_one_section(doc: Document, transfer: pd.DataFrame, scores: pd.DataFrame) -> None:
     """Per many -> one group: per method, the gain over the reference, over the best single
     source, and each source's leave-one-out contribution, each with CI and verdict."""
-    real = transfer[~control_rows(transfer)]
-    groups = real.loc[np.array([("+" in s) and (t not in s.split("+")) for s, t in
-                                zip(real["source"].astype(str), real["target"].astype(str), strict=True)], dtype=bool)]
+    groups = transfer[~control_rows(transfer) & group_rows(transfer) & ~merge_all_rows(transfer)]
     if not len(groups):
         return
     doc.heading(3, "Many sources into one target")

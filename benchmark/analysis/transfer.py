@@ -69,6 +69,12 @@ def is_merge_all(source: str, target: str) -> bool:
     return is_source_set(source) and target in source.split(SOURCE_SEPARATOR)
 
 
+def merge_all_rows(table: pd.DataFrame) -> pd.Series:
+    """Boolean mask of a table's merge-all rows (:func:`is_merge_all` of ``source`` and ``target``)."""
+    return pd.Series([is_merge_all(str(s), str(t)) for s, t in zip(table["source"], table["target"], strict=True)],
+                     index=table.index, dtype=bool)
+
+
 def is_source_set(source: str) -> bool:
     """Whether ``source`` names a group's K >= 2 sources (``a+b``), not one task."""
     return SOURCE_SEPARATOR in source
@@ -85,18 +91,30 @@ def _pair_sample(store: RunResults, comp: PairKey, row: Row) -> PairSample | Non
     seeds = sorted(m_status)
     both = [m_status[s] for s in seeds] + [r_status.get(s, MISSING) for s in seeds]
     row.update(n_failed=both.count("failed"), n_missing=both.count(MISSING), n_seeds=0, n_examples=0)
-    paired = [s for s in seeds if m_status.get(s) == "ok" and r_status.get(s) == "ok"]
-    if not paired:
+    paired = paired_correctness(store, comp, comp.with_method(reference))
+    if paired is None:
         return None
-    m_runs = [store.data[RunId(suite, target, method, source, budget, s)] for s in paired]
-    r_runs = [store.data[RunId(suite, target, reference, NO_SOURCE, budget, s)] for s in paired]
-    where = f"{suite}/{target}/{method}/{source}/budget={budget}"
-    _, matrix = aligned(m_runs + r_runs, f"{where} vs {reference}")
+    return PairSample(suite, method, source, target, budget, *paired)
+
+
+def paired_correctness(store: RunResults, system: PairKey, reference: PairKey) -> tuple[
+        tuple[int, ...], npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """(seeds, correct_system (S, N), correct_reference (S, N)) over the S seeds where both keys'
+    runs are ok, examples aligned by id; None without such a seed or with fewer than 2 shared
+    examples (logged)."""
+    ok_sys, ok_ref = store.seed_status(system), store.seed_status(reference)
+    seeds = tuple(s for s in sorted(ok_sys) if ok_sys[s] == "ok" and ok_ref.get(s) == "ok")
+    if not seeds:
+        return None
+    runs = [store.data[RunId(k.suite, k.target, k.method, k.source, k.budget, s)]
+            for k in (system, reference) for s in seeds]
+    where = f"{system.suite}/{system.target}/{system.method}/{system.source}/budget={system.budget}"
+    what = reference.method if reference.source == NO_SOURCE else f"{reference.method}/{reference.source}"
+    _, matrix = aligned(runs, f"{where} vs {what}")
     if matrix.shape[1] < 2:
-        log.warning("%s: fewer than 2 test examples shared with %s; pair left missing", where, reference)
+        log.warning("%s: fewer than 2 test examples shared with %s; pair left missing", where, what)
         return None
-    k = len(paired)
-    return PairSample(suite, method, source, target, budget, tuple(paired), matrix[:k], matrix[k:])
+    return seeds, matrix[: len(seeds)], matrix[len(seeds):]
 
 
 def seed_variance_sources(targets: list[str], tests: list[stats.PairTest],

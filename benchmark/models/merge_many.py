@@ -209,17 +209,14 @@ def regmean_merge(weights: Sequence[Tensor], grams: Sequence[Tensor], alpha: flo
     return merged_t.T.contiguous()
 
 
-def linear_inputs(module: nn.Module, run: Callable[[], object]) -> dict[str, Tensor]:
-    """The inputs to every ``nn.Linear`` of ``module`` during ``run()``, by module name: each call's
-    input flattened to (rows, in) and all calls concatenated. Layers not called are absent. The
-    hooks are removed afterwards, also when ``run`` raises."""
-    recorded: dict[str, list[Tensor]] = {}
+def _each_linear_input(module: nn.Module, run: Callable[[], object], visit: Callable[[str, Tensor], None]) -> None:
+    """Call ``visit(name, rows)`` with each call's input (rows, in) to every ``nn.Linear`` of
+    ``module`` during ``run()``; the hooks are removed afterwards, also when ``run`` raises."""
     handles = []
 
     def recorder(name: str, in_features: int) -> Callable[[nn.Module, tuple[Tensor, ...]], None]:
         def hook(_: nn.Module, args: tuple[Tensor, ...]) -> None:
-            # clone: a later in-place op on the input must not change what was recorded
-            recorded.setdefault(name, []).append(args[0].detach().reshape(-1, in_features).clone())
+            visit(name, args[0].detach().reshape(-1, in_features))
         return hook
 
     try:
@@ -230,6 +227,14 @@ def linear_inputs(module: nn.Module, run: Callable[[], object]) -> dict[str, Ten
     finally:
         for h in handles:
             h.remove()
+
+
+def linear_inputs(module: nn.Module, run: Callable[[], object]) -> dict[str, Tensor]:
+    """The inputs to every ``nn.Linear`` of ``module`` during ``run()``, by module name: each call's
+    input flattened to (rows, in) and all calls concatenated. Layers not called are absent."""
+    recorded: dict[str, list[Tensor]] = {}
+    # clone: a later in-place op on the input must not change what was recorded
+    _each_linear_input(module, run, lambda name, rows: recorded.setdefault(name, []).append(rows.clone()))
     return {name: torch.cat(xs) for name, xs in recorded.items()}
 
 
@@ -237,25 +242,14 @@ def linear_grams(module: nn.Module, run: Callable[[], object]) -> dict[str, Tens
     """The Gram matrix ``X^T X`` (in, in) of the inputs to every ``nn.Linear`` of ``module`` during
     ``run()``, by module name: ``gram(linear_inputs(module, run)[name])``, accumulated call by call
     (float32) so the inputs themselves are never all held at once (a run over a whole training draw
-    of a transformer would record N x T rows per layer). Layers not called are absent; the hooks are
-    removed afterwards, also when ``run`` raises."""
+    of a transformer would record N x T rows per layer). Layers not called are absent."""
     grams: dict[str, Tensor] = {}
-    handles = []
 
-    def recorder(name: str, in_features: int) -> Callable[[nn.Module, tuple[Tensor, ...]], None]:
-        def hook(_: nn.Module, args: tuple[Tensor, ...]) -> None:
-            rows = args[0].detach().reshape(-1, in_features).float()
-            grams[name] = gram(rows) if name not in grams else grams[name] + gram(rows)
-        return hook
+    def add(name: str, rows: Tensor) -> None:
+        g = gram(rows.float())
+        grams[name] = g if name not in grams else grams[name] + g
 
-    try:
-        for name, sub in module.named_modules():
-            if isinstance(sub, nn.Linear):
-                handles.append(sub.register_forward_pre_hook(recorder(name, sub.in_features)))
-        run()
-    finally:
-        for h in handles:
-            h.remove()
+    _each_linear_input(module, run, add)
     return grams
 
 

@@ -58,14 +58,21 @@ def add_vector(module: nn.Module, base: nn.Module, vector: TaskVector, scale: fl
             p.copy_(base_params[name] + scale * vector[name].to(p.dtype))
 
 
-def parse_grid(text: str, name: str) -> list[float]:
-    """``"0,0.5,1"`` -> ``[0.0, 0.5, 1.0]``; a clear error for anything else."""
+def parse_grid(text: str, name: str, within: tuple[float, float] | None = None, open_ends: bool = False) -> list[float]:
+    """``"0,0.5,1"`` -> ``[0.0, 0.5, 1.0]``; a clear error for anything else, or for a value outside
+    ``within`` (its ends excluded when ``open_ends``)."""
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise ValueError(f"{name} must be comma-separated numbers (e.g. '0,0.5,1'), got {text!r}") from None
     if not values:
         raise ValueError(f"{name} is empty; give at least one number (e.g. '0,0.5,1')")
+    if within is not None:
+        low, high = within
+        inside = (lambda v: low < v < high) if open_ends else (lambda v: low <= v <= high)
+        if not all(inside(v) for v in values):
+            span = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
+            raise ValueError(f"{name} must lie in {span}, got {text!r}")
     return values
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from benchmark.errors import BenchmarkError, EnvironmentFault
-from benchmark.registry import load_module_from_file, loaded_plugin_files
+from benchmark.registry import load_module_from_file, loaded_plugin_files, plugin_module_name
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,9 @@ def _fit_one(header: bytes, payload: bytes) -> tuple[bytes, str | None]:
         except ModuleNotFoundError as exc:  # its plug-in file is one that did not load here
             if not unloadable:
                 raise
-            path, why = next(iter(unloadable.items()))
+            # the file whose module the method's class lives in (else the first that failed)
+            path = next((f for f in unloadable if plugin_module_name(f) == exc.name), next(iter(unloadable)))
+            why = unloadable[path]
             raise BenchmarkError(f"the fit process cannot import the method ({exc}): plug-in file {path} "
                                  f"failed to load there ({why}); make it importable from the folder "
                                  "you run in") from None

@@ -29,11 +29,15 @@ class RunFilters:
 
 def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     """Every run of the suite after filters: per-target methods once, fusion methods per pair,
-    and per many -> one group the suite's group methods (``group_methods``, default ``methods``)
-    that take its K sources (source: the group's source set, ``a+b``); a method run on groups
-    only also runs on the controls into those groups' targets, so a control proves what it can
-    see, and on each group's leave-one-out source sets (its pairs, for K = 2), so what each
-    source adds is measured for it too."""
+    and per many -> one group, at the suite's ``group_budgets``, the group methods
+    (``group_methods``, default ``methods``) that take its K sources (source: the group's source
+    set, ``a+b``); a method run on groups only also runs on the controls into those groups'
+    targets, so a control proves what it can see, and on each group's leave-one-out source sets
+    (its pairs, for K = 2), so what each source adds is measured for it too; per merge-all group
+    holding the target, at the source budget, the group methods that merge K models into one
+    (source: the whole group). A source budget that is not a train budget, and every budget of a
+    task only merge-all groups evaluate, runs only the per-target methods (the expert and the
+    pretrained row) and the merges (``Suite.run_budgets``)."""
     check_filters(filters)
     own_methods = list(suite.methods or METHODS.names())
     own_group_methods = list((suite.group_methods if suite.group_methods is not None else suite.methods)
@@ -53,7 +57,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
         if t not in known_targets:
             raise unknown_name("target task", t, known_targets, where=f"in suite {suite.name!r}")
     seeds = filters.seeds if filters.seeds is not None else list(suite.seeds)
-    known = sorted({b for t in targets for b in suite.budgets(t)})
+    known = sorted({b for t in targets for b in suite.run_budgets(t)})
     for b in filters.budgets or []:
         if b not in known:
             raise ConfigError(f"--budgets {b}: suite {suite.name!r} has no target budget {b}; use one of {known}.")
@@ -61,27 +65,30 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     pairs = suite.pairs()
     runs: list[RunId] = []
     for target in targets:
-        for budget in suite.budgets(target):
+        source_budget = suite.protocols[suite.family_of(target)].source_train_budget
+        for budget in suite.run_budgets(target):
             if filters.budgets is not None and budget not in filters.budgets:
                 continue
-            sources = [s for s, t in pairs if t == target and (not is_control(s) or suite.runs_control_at(budget))]
-            groups = suite.groups_into(target)
+            paired = suite.pair_budget(target, budget)  # else only per-target methods and merges
+            sources = [s for s, t in pairs if paired and t == target
+                       and (not is_control(s) or suite.runs_control_at(budget))]
+            groups = suite.groups_into(target) if paired and suite.runs_groups_at(budget) else []
+            merge_groups = suite.merge_groups_of(target)
             # A merge-all group's model is evaluated on each task at the draw its experts were tuned on.
-            merges = [g for g in suite.merge_groups_of(target)
-                      if budget == suite.protocols[suite.family_of(target)].source_train_budget]
+            merges = merge_groups if budget == source_budget else []
             for seed in seeds:
                 for m in methods:
                     cls = METHODS.get(m)
                     if cls.is_fusion():
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources)
-                    else:
+                    elif paired or m in (suite.roles.reference, suite.roles.pretrained):
                         runs.append(RunId(suite.name, target, m, NO_SOURCE, budget, seed))
                 for m in group_methods:
                     cls = METHODS.get(m)
                     if not cls.is_fusion():
                         continue
-                    if m not in methods and (groups or suite.merge_groups_of(target)):
-                        # a group-only method still meets its target's controls
+                    if m not in methods and groups:
+                        # a group-only method still meets the controls of its many -> one targets
                         runs.extend(RunId(suite.name, target, m, s, budget, seed) for s in sources
                                     if is_control(s) and cls.takes_sources(1))
                     for g in groups:
@@ -98,7 +105,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
 
 
 def check_groups(suite: Suite, methods: list[str], check_methods: bool = True) -> None:
-    """Refuse what cannot plan a suite's groups: a merge-all group whose tasks are not run at the
+    """Refuse what cannot plan a suite's groups: a merge-all group whose tasks' protocol has no
     source budget (its experts' draw), and, when ``check_methods`` (the suite's own methods, not
     a ``--methods`` filter, which may narrow them), a group that none of ``methods`` can fuse
     (many -> one) or merge (merge all), naming those that can."""
@@ -107,11 +114,10 @@ def check_groups(suite: Suite, methods: list[str], check_methods: bool = True) -
         if group.kind == "merge-all":
             for task in group.sources:
                 family = suite.family_of(task)
-                b = suite.protocols[family].source_train_budget
-                if b not in suite.budgets(task):
+                if suite.protocols[family].source_train_budget is None:
                     raise ConfigError(f"suite {suite.name!r}: merge-all group {group.label()!r} is evaluated at the "
-                                      f"source budget {b} (the draw its experts are tuned on), but {task} is not "
-                                      f"run at {b}; add {b} to budgets.train of the {family} protocol.")
+                                      f"source budget (the draw its experts are tuned on), but the {family} "
+                                      "protocol has none; set budgets.source_train.")
             merging = [m for m in methods if METHODS.get(m).takes_merge_all(k)]
             if check_methods and not merging:
                 able = [m for m in METHODS.names() if METHODS.get(m).takes_merge_all(k)]

@@ -10,6 +10,7 @@ and the key, tasks by registered name or by the path of a YAML task file.
     controls: [more, shuffled]    # control sources into every target (optional); or per kind,
                                   # {more: all, shuffled: [rte_local]}
     control_budgets: [100]        # target budgets the controls run at (default: every budget)
+    group_budgets: [100]          # target budgets many -> one groups run at (default: every budget)
     seeds: [0, 1, 2, 3, 4]
     max_seeds: 8                  # then seeds 5.. only for undecided pairs (optional; run --until-decided)
     methods: all                  # or a list of method names
@@ -46,11 +47,11 @@ from benchmark.models.method import METHODS
 from benchmark.models.precision import PRECISIONS
 from benchmark.models.training import TrainConfig
 from benchmark.runs.groups import Group, parse_group
-from benchmark.runs.roles import DEFAULT_JUDGE, DEFAULT_REFERENCE, Roles
+from benchmark.runs.roles import DEFAULT_JUDGE, DEFAULT_PRETRAINED, DEFAULT_REFERENCE, Roles
 from benchmark.runs.suites import Protocol, Suite
 
-KEYS = ("name", "description", "tasks", "pairs", "groups", "controls", "control_budgets", "seeds", "max_seeds",
-        "methods", "group_methods", "reference", "judge", "protocols")
+KEYS = ("name", "description", "tasks", "pairs", "groups", "controls", "control_budgets", "group_budgets", "seeds",
+        "max_seeds", "methods", "group_methods", "reference", "judge", "pretrained", "protocols")
 REQUIRED = ("name", "tasks", "protocols")
 PROTOCOL_KEYS = ("backbone", "trainable", "tokens", "pair_encoding", "pair_tokens", "precision", "budgets", "train")
 BUDGET_KEYS = ("train", "validation", "test", "source_train")
@@ -281,22 +282,38 @@ def _controls(raw: Any, targets: tuple[str, ...], path: Path) -> dict[str, tuple
     return {t: tuple(kinds) for t, kinds in out.items()}
 
 
+def _budget_list(spec: Mapping[str, Any], key: str, protocols: Mapping[str, Protocol],
+                 path: Path) -> tuple[int, ...] | None:
+    """``control_budgets`` / ``group_budgets``: train budgets of some protocol, or None (all)."""
+    if spec.get(key) is None:
+        return None
+    budgets = _int_list(spec[key], path, key, low=1)
+    known = sorted({b for p in protocols.values() for b in p.train_budgets})
+    for b in budgets:
+        if b not in known:
+            raise _fail(path, f"{key}: {b} is not a train budget of any protocol; use one of {known}.")
+    return budgets
+
+
 def _roles(spec: Mapping[str, Any], path: Path) -> Roles:
-    """``reference`` (a method with no source) and ``judge`` (a fusion method, or null for none)."""
+    """``reference`` and ``pretrained`` (methods with no source) and ``judge`` (a fusion method,
+    or null for none)."""
     reference = spec.get("reference", DEFAULT_REFERENCE)
     judge = spec.get("judge", DEFAULT_JUDGE)
-    for key, name in (("reference", reference), ("judge", judge)):
+    pretrained = spec.get("pretrained", DEFAULT_PRETRAINED)
+    for key, name in (("reference", reference), ("judge", judge), ("pretrained", pretrained)):
         if name is None and key == "judge":
             continue
         if not isinstance(name, str) or name not in METHODS:
             raise _fail(path, f"{key}: {unknown_name('method', str(name), METHODS.names())}")
-    if METHODS.get(reference).uses_source() != "none":
-        raise _fail(path, f"reference: {reference!r} uses a source; the reference is measured per target alone "
-                          "(e.g. target_only).")
+    for key, name in (("reference", reference), ("pretrained", pretrained)):
+        if METHODS.get(name).uses_source() != "none":
+            raise _fail(path, f"{key}: {name!r} uses a source; the {key} is measured per target alone "
+                              f"(e.g. {DEFAULT_REFERENCE if key == 'reference' else DEFAULT_PRETRAINED}).")
     if judge is not None and METHODS.get(judge).uses_source() == "none":
         raise _fail(path, f"judge: {judge!r} uses no source, so it cannot judge a transfer; name a fusion "
                           "method (e.g. finetune) or judge: null.")
-    return Roles(reference=reference, judge=judge)
+    return Roles(reference=reference, judge=judge, pretrained=pretrained)
 
 
 def load_suite_file(path: str | Path) -> Suite:
@@ -323,16 +340,15 @@ def load_suite_file(path: str | Path) -> Suite:
             raise _fail(path, f"task {task!r} is a {family} task but there is no protocols.{family}; add one.")
     explicit_pairs = _pairs(spec.get("pairs"), resolved, path)
     groups = _groups(spec.get("groups"), resolved, path)
+    # Controls go into pair targets: a task only merge-all groups evaluate is judged against its expert.
     targets = Suite(name, "", tasks, protocols, explicit_pairs=explicit_pairs, groups=groups,
-                    resolved=resolved).targets()
+                    resolved=resolved).pair_targets()
     controls = _controls(spec.get("controls"), targets, path)
-    control_budgets = None
-    if spec.get("control_budgets") is not None:
-        control_budgets = _int_list(spec["control_budgets"], path, "control_budgets", low=1)
-        known = sorted({b for p in protocols.values() for b in p.train_budgets})
-        for b in control_budgets:
-            if b not in known:
-                raise _fail(path, f"control_budgets: {b} is not a train budget of any protocol; use one of {known}.")
+    control_budgets = _budget_list(spec, "control_budgets", protocols, path)
+    group_budgets = _budget_list(spec, "group_budgets", protocols, path)
+    if group_budgets is not None and not any(g.kind == "many-to-one" for g in groups):
+        raise _fail(path, "'group_budgets' sets the budgets many -> one groups run at, but the suite has none; "
+                          "add one ('a, b -> t') or drop 'group_budgets'.")
     methods = _methods(spec, "methods", path)
     group_methods = _methods(spec, "group_methods", path) if "group_methods" in spec else None
     if group_methods is not None and not groups:
@@ -349,7 +365,7 @@ def load_suite_file(path: str | Path) -> Suite:
         methods=None if methods == "all" else tuple(methods),
         group_methods=None if group_methods in (None, "all") else tuple(group_methods),
         explicit_pairs=explicit_pairs, groups=groups, controls=controls,
-        control_budgets=control_budgets, roles=roles,
+        control_budgets=control_budgets, group_budgets=group_budgets, roles=roles,
         file=str(path), content_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         resolved=resolved,
     )

@@ -79,6 +79,8 @@ class Suite:
     groups: tuple[Group, ...] = ()  # fusion groups (runs/groups.py), beside the pairs
     controls: dict[str, tuple[str, ...]] = field(default_factory=dict)  # target -> control kinds run into it
     control_budgets: tuple[int, ...] | None = None  # target budgets the controls run at; None: all
+    #: Target budgets the many -> one groups (and their leave-one-out sets) run at; None: all.
+    group_budgets: tuple[int, ...] | None = None
     max_seeds: int | None = None  # run adds seeds to undecided pairs up to this (run --until-decided)
     roles: Roles = field(default_factory=Roles)  # the reference and the judge (runs/roles.py)
     file: str = ""  # the suite file it was read from
@@ -111,6 +113,38 @@ class Suite:
     def runs_control_at(self, budget: int) -> bool:
         return self.control_budgets is None or budget in self.control_budgets
 
+    def runs_groups_at(self, budget: int) -> bool:
+        return self.group_budgets is None or budget in self.group_budgets
+
+    def run_budgets(self, task: str) -> tuple[int, ...]:
+        """The target budgets ``task`` runs at: its protocol's train budgets, plus, for a task of a
+        merge-all group, the source budget (its expert's draw, where the merges are evaluated; if
+        it is not a train budget only the per-target methods and the merges run there). A task
+        only merge-all groups evaluate runs at the source budget alone."""
+        source = self.protocols[self.family_of(task)].source_train_budget
+        if source is None or not self.merge_groups_of(task):
+            return self.budgets(task)
+        if self.merge_only(task):
+            return (source,)
+        return self.budgets(task) + (() if source in self.budgets(task) else (source,))
+
+    def pair_budget(self, task: str, budget: int) -> bool:
+        """Whether pairs, groups and controls run into ``task`` at ``budget`` (not only its merges)."""
+        return budget in self.budgets(task) and not self.merge_only(task)
+
+    def merge_only(self, task: str) -> bool:
+        """Whether ``task`` is evaluated only as a member of merge-all groups: no pair and no
+        many -> one group has it as target, so it needs its expert, its per-target rows at the
+        source budget and the merges, not controls or other budgets."""
+        if self.explicit_pairs is None:
+            return False
+        pair_targets = {t for _, t in self.explicit_pairs} | {g.target for g in self.groups if g.target is not None}
+        return task not in pair_targets and any(g.kind == "merge-all" and task in g.tasks for g in self.groups)
+
+    def pair_targets(self) -> tuple[str, ...]:
+        """The targets pairs, many -> one groups and controls go into (:meth:`targets` less the merge-only ones)."""
+        return tuple(t for t in self.targets() if not self.merge_only(t))
+
     def family_of(self, task: str) -> str:
         return self.task(task).family
 
@@ -142,4 +176,4 @@ class Suite:
         else:
             fam = {t: self.family_of(t) for t in self.tasks}
             pairs = [(s, t) for t in self.tasks for s in self.tasks if s != t and fam[s] == fam[t]]
-        return pairs + [(control_name(t, k), t) for t in self.targets() for k in self.controls.get(t, ())]
+        return pairs + [(control_name(t, k), t) for t in self.pair_targets() for k in self.controls.get(t, ())]
