@@ -7,7 +7,10 @@ runs it again and checks that the second run changes no file under runs/. Prints
     cold_run_seconds, resumed_run_seconds, runs, failed, runs_files_unchanged
 
 Usage: .venv/bin/python benchmarks/bench_default_suite.py [--seeds 0,1,2] [--keep DIR]
-       [--executor ray --num-workers 2]
+       [--executor ray --num-workers 2] [--suite S] [--tasks a,b] [--methods m,n]
+Tiny (CI smoke test, about 20 s): --suite smoke --tasks digits --methods target_only --seeds 0
+       (``--suite``/``--tasks``/``--methods`` are passed to ``run`` as they are; with
+       BENCHMARK_HOME and BENCHMARK_CACHE_DIR set to temporary folders nothing is shared)
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ def digest(root: Path) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: the suite's)")
+    parser.add_argument("--suite", default=None, help="run's --suite (default: run's, the default suite)")
+    parser.add_argument("--tasks", default=None, help="run's --tasks: comma-separated targets (default: all)")
+    parser.add_argument("--methods", default=None, help="run's --methods: comma-separated (default: the suite's)")
     parser.add_argument("--keep", default=None, help="copy the results folder here afterwards")
     parser.add_argument("--executor", default="local", choices=("local", "ray"))
     parser.add_argument("--num-workers", default=None, help="with --executor ray: workers of the local runtime")
@@ -49,6 +55,9 @@ def main() -> int:
     cmd = [sys.executable, "-m", "benchmark", "run", "--all", "--results", str(results)]
     if args.seeds:
         cmd += ["--seeds", args.seeds]
+    for flag, value in (("--suite", args.suite), ("--tasks", args.tasks), ("--methods", args.methods)):
+        if value:
+            cmd += [flag, value]
     cmd += ["--executor", args.executor] + (["--num-workers", args.num_workers] if args.num_workers else [])
     t0 = time.perf_counter()
     cold = subprocess.run(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)

@@ -15,7 +15,10 @@ looks (the old grid had more of each). Prints the precision ``auto`` picks here,
 each grid by input family, and the ratio new / old.
 
 Usage: .venv/bin/python benchmarks/bench_grid_cost.py [--precision fp32] [--new SUITE] [--old SUITE]
-       [--tasks a,b] (restrict both grids to some targets: a quick check at tiny size)
+       [--tasks a,b] [--methods m,n] (restrict both grids to some targets and methods)
+Tiny (CI smoke test, about 30 s): --old smoke_groups --new smoke --tasks digits
+       --methods target_only,finetune, with BENCHMARK_CACHE_DIR set to a temporary folder (the
+       data set cache follows it; features and fits go to a temporary folder anyway)
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import logging
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from benchmark.models.method import make_method
@@ -51,7 +55,7 @@ def _family(ws: Workspace, run: RunId) -> str:
 def price(suite: Suite, ws: Workspace, filters: RunFilters, measured: dict[str, float],
           fit_seconds: dict[str, float], stems: dict[tuple[str, str], float], old: bool) -> dict[str, float]:
     """Seconds by family (and 'all') of ``suite``'s planned grid from the seed-0 measurements."""
-    runs = plan_runs(suite, RunFilters(tasks=filters.tasks, seeds=[0]))
+    runs = plan_runs(suite, replace(filters, seeds=[0]))
     n_seeds = len(filters.seeds or suite.seeds)
     out: dict[str, float] = defaultdict(float)
     jobs = [make_job(ws, r, run_key(ws, r, make_method(r.method)), make_method(r.method)) for r in runs]
@@ -84,10 +88,12 @@ def main() -> int:
     parser.add_argument("--old", default=str(OLD_SUITE))
     parser.add_argument("--new", default="default")
     parser.add_argument("--tasks", default=None, help="comma-separated targets (default: all)")
+    parser.add_argument("--methods", default=None, help="comma-separated methods (default: each suite's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(f"precision auto picks here: {resolve_precision('auto')}; pricing at {args.precision}")
-    filters = RunFilters(tasks=args.tasks.split(",") if args.tasks else None)
+    filters = RunFilters(tasks=args.tasks.split(",") if args.tasks else None,
+                         methods=args.methods.split(",") if args.methods else None)
     suites = {"old": get_suite(args.old).with_precision(args.precision),
               "new": get_suite(args.new).with_precision(args.precision)}
     with tempfile.TemporaryDirectory(prefix="bench-grid-") as tmp:
@@ -99,7 +105,7 @@ def main() -> int:
         encoded: set[tuple[object, ...]] = set()
         for name, suite in suites.items():
             ws = spaces[name]
-            runs = plan_runs(suite, RunFilters(tasks=filters.tasks, seeds=[0]))
+            runs = plan_runs(suite, replace(filters, seeds=[0]))
             # Stems first, timed apart: the test split's are shared by every seed.
             for r in runs:
                 for task, role, budget in ((r.target, "target", r.budget),) + tuple(
@@ -143,7 +149,7 @@ def main() -> int:
     by_method: dict[tuple[str, str], list[float]] = defaultdict(list)
     for k in suites:
         ws = spaces[k]
-        for r in plan_runs(suites[k], RunFilters(tasks=filters.tasks, seeds=[0])):
+        for r in plan_runs(suites[k], replace(filters, seeds=[0])):
             by_method[(k, r.method)].append(measured[run_key(ws, r, make_method(r.method))])
     print("\nseconds per run at seed 0 (mean, by method): " + "; ".join(
         f"{k} {m} {sum(v) / len(v):.1f}" for (k, m), v in sorted(by_method.items())))

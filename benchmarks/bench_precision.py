@@ -6,7 +6,10 @@ The grid is issue 20's: conventions -> debates and mnist -> digits, ``target_onl
 (AVX512_BF16 / AMX) bf16 is faster; elsewhere PyTorch emulates it, 10-20x slower, which is
 why ``auto`` picks fp32 there.
 
-Usage: .venv/bin/python benchmarks/bench_precision.py [--repeats 2]
+Usage: .venv/bin/python benchmarks/bench_precision.py [--repeats 2] [--tasks a,b] [--methods m,n]
+Tiny (CI smoke test, about 30 s): --repeats 1 --tasks digits --methods target_only, with
+       BENCHMARK_CACHE_DIR set to a temporary folder (the data set cache follows it; features
+       and fits go to a temporary folder anyway)
 """
 
 from __future__ import annotations
@@ -48,21 +51,27 @@ protocols:
 """
 
 
-def one(precision: str, work: Path, i: int) -> tuple[float, int]:
+def one(precision: str, work: Path, i: int, tasks: list[str] | None = None,
+        methods: list[str] | None = None) -> tuple[float, int]:
     """Seconds of the grid at ``precision`` on an empty cache, and how many runs were ok."""
     root = work / f"{precision}-{i}"
     suite = root / "suite.yaml"
     root.mkdir()
     suite.write_text(SUITE)
     t0 = time.perf_counter()
-    summary = run_suite(str(suite), root / "results", RunFilters(precision=precision), cache_dir=root / "cache")
+    filters = RunFilters(precision=precision, tasks=tasks, methods=methods)
+    summary = run_suite(str(suite), root / "results", filters, cache_dir=root / "cache")
     return time.perf_counter() - t0, summary.n_ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--tasks", default=None, help="comma-separated targets of the grid (default: all)")
+    parser.add_argument("--methods", default=None, help="comma-separated methods of the grid (default: all)")
     args = parser.parse_args()
+    tasks = args.tasks.split(",") if args.tasks else None
+    methods = args.methods.split(",") if args.methods else None
     logging.basicConfig(level=logging.WARNING)
     native, why = native_bf16("cpu")
     print(f"CPU: {torch.backends.cpu.get_cpu_capability()}; native bf16: {native} ({why}); torch threads "
@@ -72,7 +81,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-precision-") as tmp:
         for i in range(args.repeats):
             for precision in seconds:  # interleaved, so drift in the machine hits both
-                s, ok = one(precision, Path(tmp), i)
+                s, ok = one(precision, Path(tmp), i, tasks, methods)
                 seconds[precision].append(s)
                 print(f"  {precision} repeat {i}: {s:.1f} s ({ok} runs ok)", flush=True)
     fp32, bf16 = min(seconds["fp32"]), min(seconds["bf16"])

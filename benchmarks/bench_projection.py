@@ -2,6 +2,9 @@
 
 Usage: .venv/bin/python benchmarks/bench_projection.py [--suite default] [--results results]
        [--workers 1,2,4,8,16,32]
+Tiny (CI smoke test, about 30 s with the sample): measure a tiny sample first,
+       ``python -m benchmark run --suite smoke --tasks digits --methods target_only
+       --seeds 0 --results TMP``, then ``--suite smoke --results TMP --workers 1,2,4``
 
 Measure a sample of the suite's runs on one worker of the kind you will rent (e.g. one GPU:
 ``python -m benchmark run --suite full --seeds 0 --results sample``), then point this
@@ -42,7 +45,7 @@ def measured(results: Path, suite: str) -> tuple[dict[tuple[str, ...], list[floa
         family = get_task(record["target"]).family
         runs[(record["method"], record["target"], str(record["budget"]))].append(seconds)
         runs[(record["method"], family)].append(seconds)
-        if "reused_fit" in record:
+        if record.get("reused_fit"):  # run.json records null when the run reused no fit
             sources[record["target"]].append(float(record["reused_fit"]["fit_seconds"]))
     return runs, sources
 
