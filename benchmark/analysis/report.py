@@ -382,8 +382,8 @@ def build_report(results_dir: str | os.PathLike[str], *, rebuild: bool = False) 
     out_dir = report_dir(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = Document("Task-fusion benchmark report")
-    doc.para("Generated from the leaderboard CSVs in ../leaderboards (see the README section 'Leaderboard CSV columns' "
-             "for every column). Numbers are computed from stored per-example predictions.")
+    doc.para("Generated from the leaderboard CSVs in ../leaderboards (every column: docs/outputs/columns.md "
+             "in the benchmark's repository). Numbers are computed from stored per-example predictions.")
     figures: list[Path] = []
     suite_names = sorted(set(tables["per_task.csv"]["suite"].astype(str)))
     if not suite_names:
