@@ -5,6 +5,7 @@ from *generated* runs (tests/run_store_helpers.py), which exercise every section
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from run_store_helpers import build_toy_results
@@ -71,6 +72,22 @@ def test_a_table_sorts_and_filters(page_url: str) -> None:
         shown = [r for r in table.locator("tbody tr").all() if r.is_visible()]
         assert shown and all("t2" in r.inner_text() for r in shown)
         assert len(shown) < table.locator("tbody tr").count()
+        assert errors == []
+    finally:
+        browser.close()
+        play.stop()
+
+
+def test_the_committed_report_loads_every_image_without_errors() -> None:
+    """The shipped results/report/index.html (the default suite's), as a reader opens it."""
+    committed = Path(__file__).resolve().parents[1] / "results" / "report" / "index.html"
+    if not committed.exists():
+        pytest.skip("no committed report in this checkout")
+    play, browser, page, errors = _open(committed.as_uri())
+    try:
+        images = page.evaluate("Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])")
+        assert len(images) >= 10 and all(ok for _, ok in images), [src for src, ok in images if not ok]
+        assert page.evaluate("document.querySelectorAll('table.sortable').length") >= 10
         assert errors == []
     finally:
         browser.close()
