@@ -13,6 +13,7 @@ import pytest
 from benchmark.errors import BenchmarkError
 from benchmark.runs.plan import RunFilters, plan_runs
 from benchmark.runs.roles import Roles
+from benchmark.runs.store import RunId
 from benchmark.runs.suite_catalog import get_suite
 from benchmark.runs.suite_yaml import load_suite_file
 
@@ -42,7 +43,7 @@ def _suite(tmp_path: Path, text: str = SUITE) -> Path:
     return path
 
 
-def _cells(runs: list) -> Counter[tuple[str, int]]:  # type: ignore[type-arg]
+def _cells(runs: list[RunId]) -> Counter[tuple[str, int]]:
     return Counter((r.target, r.budget) for r in runs)
 
 

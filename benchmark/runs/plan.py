@@ -66,6 +66,7 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
     runs: list[RunId] = []
     for target in targets:
         source_budget = suite.protocols[suite.family_of(target)].source_train_budget
+        merge_groups = suite.merge_groups_of(target)
         for budget in suite.run_budgets(target):
             if filters.budgets is not None and budget not in filters.budgets:
                 continue
@@ -73,7 +74,6 @@ def plan_runs(suite: Suite, filters: RunFilters) -> list[RunId]:
             sources = [s for s, t in pairs if paired and t == target
                        and (not is_control(s) or suite.runs_control_at(budget))]
             groups = suite.groups_into(target) if paired and suite.runs_groups_at(budget) else []
-            merge_groups = suite.merge_groups_of(target)
             # A merge-all group's model is evaluated on each task at the draw its experts were tuned on.
             merges = merge_groups if budget == source_budget else []
             for seed in seeds:

@@ -306,10 +306,11 @@ def _roles(spec: Mapping[str, Any], path: Path) -> Roles:
             continue
         if not isinstance(name, str) or name not in METHODS:
             raise _fail(path, f"{key}: {unknown_name('method', str(name), METHODS.names())}")
-    for key, name in (("reference", reference), ("pretrained", pretrained)):
+    for key, name, example in (("reference", reference, DEFAULT_REFERENCE),
+                               ("pretrained", pretrained, DEFAULT_PRETRAINED)):
         if METHODS.get(name).uses_source() != "none":
             raise _fail(path, f"{key}: {name!r} uses a source; the {key} is measured per target alone "
-                              f"(e.g. {DEFAULT_REFERENCE if key == 'reference' else DEFAULT_PRETRAINED}).")
+                              f"(e.g. {example}).")
     if judge is not None and METHODS.get(judge).uses_source() == "none":
         raise _fail(path, f"judge: {judge!r} uses no source, so it cannot judge a transfer; name a fusion "
                           "method (e.g. finetune) or judge: null.")
